@@ -1,0 +1,107 @@
+"""Configuration, read once from ``CHAT_*`` environment variables, cast, failing loudly.
+
+Every knob has an embedded default so ``chatserver serve`` works with no configuration:
+a SQLite file in the working folder and an in-process broker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class SettingsError(ValueError):
+    """A ``CHAT_*`` variable holds a value that cannot be used; the message names it."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and "://" not in origin:
+            raise SettingsError(f"{name}: {origin!r} is not an origin like https://shop.example")
+    return origins
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server reads from its environment, already validated."""
+
+    database_url: str = "sqlite:///./chat.db"
+    redis_url: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    identity_secret: str | None = None
+    secret_key: str | None = None
+    operator_grace_s: float = 60.0
+    hello_timeout_s: float = 10.0
+    default_capacity: int = 3
+    default_handle_s: float = 240.0
+    visitor_token_ttl_s: int = 30 * 24 * 3600
+    operator_token_ttl_s: int = 12 * 3600
+    max_frame_bytes: int = 16 * 1024
+    max_text_chars: int = 4000
+    suggestions: bool = True
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the environment once; raise SettingsError naming the bad variable."""
+        env = os.environ if env is None else env
+        database_url = env.get("CHAT_DATABASE_URL") or cls.database_url
+        redis_url = env.get("CHAT_REDIS_URL") or None
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "memory://")):
+            raise SettingsError(f"CHAT_REDIS_URL must start with redis:// or rediss://, got {redis_url!r}")
+        return cls(
+            database_url=database_url,
+            redis_url=redis_url,
+            allowed_origins=_origins(env, "CHAT_ALLOWED_ORIGINS"),
+            identity_secret=env.get("CHAT_IDENTITY_SECRET") or None,
+            secret_key=env.get("CHAT_SECRET_KEY") or None,
+            operator_grace_s=_float(env, "CHAT_OPERATOR_GRACE_S", 60.0),
+            hello_timeout_s=_float(env, "CHAT_HELLO_TIMEOUT_S", 10.0, minimum=0.1),
+            default_capacity=_int(env, "CHAT_DEFAULT_CAPACITY", 3, minimum=1),
+            default_handle_s=_float(env, "CHAT_DEFAULT_HANDLE_S", 240.0, minimum=1.0),
+            visitor_token_ttl_s=_int(env, "CHAT_VISITOR_TOKEN_TTL_S", 30 * 24 * 3600, minimum=60),
+            operator_token_ttl_s=_int(env, "CHAT_OPERATOR_TOKEN_TTL_S", 12 * 3600, minimum=60),
+            max_text_chars=_int(env, "CHAT_MAX_TEXT_CHARS", 4000, minimum=1),
+            suggestions=_bool(env, "CHAT_SUGGESTIONS", True),
+        )
