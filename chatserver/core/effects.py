@@ -45,6 +45,15 @@ class Released:
 
 
 @dataclass(frozen=True, slots=True)
+class Closed:
+    """The conversation ended: persist it and tell everyone in it."""
+
+    conversation_id: int
+    visitor_id: str
+    operator_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class StartTimer:
     """Call back with TimerFired(key) at ``deadline`` (the same clock as ``now``). Replaces an older one."""
 
@@ -59,4 +68,4 @@ class CancelTimer:
     key: str
 
 
-Effect = Assign | QueueUpdate | Requeued | Released | StartTimer | CancelTimer
+Effect = Assign | QueueUpdate | Requeued | Released | Closed | StartTimer | CancelTimer

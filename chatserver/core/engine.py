@@ -14,6 +14,7 @@ from .conversation import Conversation, State
 from .effects import (
     Assign,
     CancelTimer,
+    Closed,
     Effect,
     QueueUpdate,
     Released,
@@ -171,6 +172,7 @@ class Engine:
                 self.handle_time.observe(conv.team, now - conv.assigned_at)
             out.append(Released(conv.id, conv.operator_id))
         conv.move(State.CLOSED)
+        out.append(Closed(conv.id, conv.visitor_id, conv.operator_id))
 
     def _on_claim_lost(self, e: ev.ClaimLost, now: float, out: list[Effect]) -> None:
         conv = self.conversations.get(e.conversation_id)

@@ -1,0 +1,77 @@
+"""``create_app(settings)``: routes plus a lifespan that builds the database, broker, writer and hub."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from chatserver.broker import broker_from_url
+from chatserver.core.engine import Engine
+from chatserver.settings import Settings
+from chatserver.storage import repository as repo
+from chatserver.storage.db import create_db_engine, migrate
+from chatserver.storage.writer import MessageWriter
+from chatserver.transport import rest
+from chatserver.transport.auth import TokenSigner
+from chatserver.transport.hub import Hub
+from chatserver.transport.operator_ws import operator_endpoint
+from chatserver.transport.state import ServerState
+from chatserver.transport.visitor_ws import visitor_endpoint
+
+log = logging.getLogger("chatserver")
+
+SECRET_SETTING = "token_secret"
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = create_db_engine(settings.database_url)
+        migrate(db)
+        writer = MessageWriter(db)
+        await writer.start()
+        broker = broker_from_url(settings.redis_url)
+        await broker.connect()
+        key: str = settings.secret_key or await writer.run(
+            repo.set_setting_if_absent, key=SECRET_SETTING, value=secrets.token_hex(32)
+        )
+        engine = Engine(
+            default_capacity=settings.default_capacity,
+            grace_s=settings.operator_grace_s,
+            default_handle_s=settings.default_handle_s,
+        )
+        hub = Hub(engine=engine, broker=broker, writer=writer)
+        app.state.chat = ServerState(
+            settings=settings, db=db, writer=writer, broker=broker, signer=TokenSigner(key.encode()), hub=hub
+        )
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await broker.disconnect()
+            await writer.stop()
+            db.dispose()
+
+    routes = [
+        Route("/healthz", rest.healthz),
+        Route("/api/visitor/sessions", rest.create_visitor_session, methods=["POST"]),
+        Route("/api/operators/login", rest.operator_login, methods=["POST"]),
+        Route(
+            "/api/admin/operators/{operator_id:int}/deactivate", rest.deactivate_operator, methods=["POST"]
+        ),
+        WebSocketRoute("/ws/visitor", visitor_endpoint),
+        WebSocketRoute("/ws/operator", operator_endpoint),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={rest.ApiError: rest.api_error_handler},
+    )

@@ -1,0 +1,181 @@
+"""``chatserver serve [--demo]`` and ``chatserver operator add|deactivate``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import sys
+import time
+from collections.abc import Sequence
+
+from chatserver.settings import Settings, SettingsError
+from chatserver.storage import repository as repo
+from chatserver.storage.db import create_db_engine, migrate
+from chatserver.storage.errors import DuplicateEmail
+from chatserver.transport.auth import hash_password
+
+DEMO_ACCOUNTS = (
+    ("anna@demo.example", "Anna Nowak", "Customer care", "operator", "demo-anna", ("support",)),
+    ("tomas@demo.example", "Tomáš Dvořák", "Technical specialist", "operator", "demo-tomas", ("technical",)),
+    ("admin@demo.example", "Demo Admin", "Team lead", "admin", "demo-admin", ("support",)),
+)
+
+
+def raise_open_file_limit() -> int:
+    """Each chat holds sockets: lift the soft limit (and the hard one when allowed) as far as we may."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for target in (1_048_576, 262_144, 65_536):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target)))
+            return target
+        except (ValueError, OSError):
+            continue
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        return hard
+    except (ValueError, OSError):
+        return soft
+
+
+def _prepared_db(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = create_db_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+def create_demo_accounts(settings: Settings) -> list[tuple[str, str, str]]:
+    engine = _prepared_db(settings)
+    logins = []
+    for email, name, title, role, password, teams in DEMO_ACCOUNTS:
+        try:
+            repo.create_operator(
+                engine,
+                email=email,
+                name=name,
+                title=title,
+                role=role,
+                teams=teams,
+                password_hash=hash_password(password),
+                now=time.time(),
+            )
+        except DuplicateEmail:
+            pass
+        logins.append((role, email, password))
+    engine.dispose()
+    return logins
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from chatserver.app import create_app
+
+    raise_open_file_limit()
+    if args.demo:
+        print("Demo accounts (role, email, password):")
+        for role, email, password in create_demo_accounts(settings):
+            print(f"  {role:9} {email:22} {password}")
+        print(f"Operator login: POST http://{args.host}:{args.port}/api/operators/login")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=False,
+        log_level=args.log_level,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def cmd_operator_add(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _prepared_db(settings)
+    try:
+        operator = repo.create_operator(
+            engine,
+            email=args.email,
+            name=args.name,
+            title=args.title,
+            role=args.role,
+            teams=args.team,
+            capacity=args.capacity,
+            password_hash=hash_password(args.password),
+            now=time.time(),
+        )
+    except DuplicateEmail:
+        print(f"error: an operator with email {args.email} already exists", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(operator.id)
+    return 0
+
+
+def cmd_operator_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _prepared_db(settings)
+    try:
+        operator = repo.get_operator_by_email(engine, email=args.email)
+        if operator is None:
+            print(f"error: no operator with email {args.email}", file=sys.stderr)
+            return 1
+        repo.set_operator_active(engine, operator_id=operator.id, active=False)
+    finally:
+        engine.dispose()
+    print(f"deactivated {args.email} (a running server closes their sockets on their next sign-in check)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chatserver", description="Live-chat server for customer service teams"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--demo", action="store_true", help="create demo operators and an admin, print their logins"
+    )
+    levels = ["critical", "error", "warning", "info", "debug"]
+    serve.add_argument("--log-level", default="info", choices=levels)
+    serve.set_defaults(run=cmd_serve)
+
+    operator = sub.add_parser("operator", help="manage operator accounts")
+    op_sub = operator.add_subparsers(dest="operator_command", required=True)
+    add = op_sub.add_parser("add", help="create an operator or admin account")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--password", required=True)
+    add.add_argument("--role", choices=["operator", "admin", "supervisor"], default="operator")
+    add.add_argument("--team", action="append", default=[])
+    add.add_argument("--capacity", type=int, default=None)
+    add.add_argument("--title", default="")
+    add.set_defaults(run=cmd_operator_add)
+    deactivate = op_sub.add_parser("deactivate", help="turn an account off")
+    deactivate.add_argument("--email", required=True)
+    deactivate.set_defaults(run=cmd_operator_deactivate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    if getattr(args, "capacity", 0) is None:
+        args.capacity = settings.default_capacity
+    if getattr(args, "capacity", 1) is not None and getattr(args, "capacity", 1) < 1:
+        print("error: --capacity must be at least 1", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result: int = args.run(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

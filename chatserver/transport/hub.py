@@ -1,0 +1,571 @@
+"""The hub: the one place that awaits, owns timers and fans frames out to sockets.
+
+Endpoints parse frames and call the hub; the hub feeds events to the sans-I/O core
+(``Engine.receive(event, now)``) and carries out the effects it returns, strictly in the order
+the core produced them (one applier task), so storage, claims and notifications never race.
+Frames reach sockets through broker channels: ``conv:<id>`` (messages, seen by everyone in the
+conversation), ``visitor:<id>`` and ``operator:<id>`` (control frames for one person).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chatserver.broker.base import Broker
+from chatserver.core import events as ev
+from chatserver.core import texts
+from chatserver.core.effects import (
+    Assign,
+    CancelTimer,
+    Closed,
+    Effect,
+    QueueUpdate,
+    Released,
+    Requeued,
+    StartTimer,
+)
+from chatserver.core.engine import Engine
+from chatserver.storage import repository as repo
+from chatserver.storage.records import NewMessage, StoredMessage
+from chatserver.storage.writer import MessageWriter
+
+from . import frames as f
+from .outbox import Outbox
+
+log = logging.getLogger("chatserver.hub")
+
+Clock = Callable[[], float]
+
+
+def conv_channel(conversation_id: int) -> str:
+    return f"conv:{conversation_id}"
+
+
+def visitor_channel(visitor_id: str) -> str:
+    return f"visitor:{visitor_id}"
+
+
+def operator_channel(operator_id: int) -> str:
+    return f"operator:{operator_id}"
+
+
+def message_frame(m: StoredMessage) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": f.MESSAGE,
+        "conversation_id": m.conversation_id,
+        "message_id": m.message_id,
+        "seq": m.seq,
+        "sender": m.sender,
+        "text": m.text,
+        "ts": m.ts,
+    }
+    if m.client_id is not None:
+        frame["client_id"] = m.client_id
+    if m.author_name is not None:
+        frame["author"] = {"name": m.author_name, "title": m.author_title or ""}
+    return frame
+
+
+def ack_frame(m: StoredMessage) -> str:
+    return f.encode({"type": f.ACK, "client_id": m.client_id, "message_id": m.message_id, "seq": m.seq})
+
+
+def _envelope(seq: int, text: str) -> str:
+    """Channel payloads carry the seq in front so receivers can drop repeats without parsing JSON."""
+    return f"{seq} {text}"
+
+
+def _open_envelope(payload: str) -> tuple[int, str]:
+    head, _, text = payload.partition(" ")
+    return int(head), text
+
+
+class Hub:
+    """Connections, channels, timers and the effect applier for one server process."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        broker: Broker,
+        writer: MessageWriter,
+        clock: Clock = time.time,
+        on_visitor_message: Callable[[int, StoredMessage], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.broker = broker
+        self.writer = writer
+        self.clock = clock
+        self.on_visitor_message = on_visitor_message
+        self._listeners: dict[str, set[Outbox]] = {}
+        self._channel_tasks: dict[str, asyncio.Task[None]] = {}
+        self._channel_ready: dict[str, asyncio.Future[None]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._effects: asyncio.Queue[list[Effect]] = asyncio.Queue()
+        self._applier: asyncio.Task[None] | None = None
+        self._operator_outboxes: dict[int, set[Outbox]] = {}
+        self._operator_info: dict[int, dict[str, Any]] = {}
+        self._open_by_visitor: dict[str, int] = {}
+        self._conversation_locale: dict[int, str | None] = {}
+        self._visitor_locks: dict[str, asyncio.Lock] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Rebuild routing state from storage, then start applying effects."""
+        self._applier = asyncio.create_task(self._apply_forever(), name="hub-effects")
+        now = self.clock()
+        for conv in await self.writer.read(repo.list_open_conversations):
+            self._open_by_visitor[conv.visitor_id] = conv.id
+            self._conversation_locale[conv.id] = conv.locale
+            self.dispatch(
+                ev.ConversationRestored(
+                    conversation_id=conv.id,
+                    visitor_id=conv.visitor_id,
+                    operator_id=conv.operator_id if conv.state != "waiting" else None,
+                    waiting_since=conv.created_at,
+                    team=conv.team,
+                    locale=conv.locale,
+                ),
+                now=now,
+            )
+
+    async def stop(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        if self._applier is not None:
+            await self._effects.join()
+            self._applier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._applier
+        for task in list(self._channel_tasks.values()):
+            task.cancel()
+        for task in list(self._channel_tasks.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._channel_tasks.clear()
+
+    # ------------------------------------------------------------------ core driving
+
+    def dispatch(self, event: ev.Event, *, now: float | None = None) -> None:
+        """Feed the core and queue its effects; they are applied in order by one task."""
+        effects = self.engine.receive(event, self.clock() if now is None else now)
+        if effects:
+            self._effects.put_nowait(effects)
+
+    async def settle(self) -> None:
+        """Wait until every effect queued so far has been applied (tests and shutdown)."""
+        await self._effects.join()
+
+    async def _apply_forever(self) -> None:
+        while True:
+            effects = await self._effects.get()
+            try:
+                for effect in effects:
+                    try:
+                        await self._apply(effect)
+                    except Exception:
+                        log.exception("could not apply %r", effect)
+            finally:
+                self._effects.task_done()
+
+    async def _apply(self, effect: Effect) -> None:
+        if isinstance(effect, Assign):
+            await self._apply_assign(effect)
+        elif isinstance(effect, QueueUpdate):
+            await self._apply_queue_update(effect)
+        elif isinstance(effect, Requeued):
+            await self._apply_requeued(effect)
+        elif isinstance(effect, Released):
+            self._release_operator(effect.operator_id, effect.conversation_id)
+        elif isinstance(effect, Closed):
+            await self._apply_closed(effect)
+        elif isinstance(effect, StartTimer):
+            self._start_timer(effect.key, effect.deadline)
+        elif isinstance(effect, CancelTimer):
+            handle = self._timers.pop(effect.key, None)
+            if handle is not None:
+                handle.cancel()
+
+    def _start_timer(self, key: str, deadline: float) -> None:
+        old = self._timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max(deadline - self.clock(), 0.0)
+
+        def fire() -> None:
+            self._timers.pop(key, None)
+            self.dispatch(ev.TimerFired(key))
+
+        self._timers[key] = loop.call_later(delay, fire)
+
+    async def _apply_assign(self, effect: Assign) -> None:
+        cid, oid = effect.conversation_id, effect.operator_id
+        if not await self.broker.claim(f"claim:conv:{cid}", f"operator:{oid}"):
+            self.dispatch(ev.ClaimLost(cid, oid))
+            return
+        now = self.clock()
+        await self.writer.run(
+            repo.set_conversation_state,
+            conversation_id=cid,
+            state="assigned",
+            operator_id=oid,
+            now=now,
+            event_kind="assigned",
+            data={"sticky": effect.sticky},
+        )
+        info = await self._operator_public(oid)
+        await self.publish(
+            visitor_channel(effect.visitor_id),
+            {
+                "type": f.ASSIGNED,
+                "conversation_id": cid,
+                "operator": {"name": info["name"], "title": info["title"]},
+            },
+        )
+        for outbox in list(self._operator_outboxes.get(oid, ())):
+            await self.brief_operator(outbox, cid)
+
+    async def _apply_queue_update(self, effect: QueueUpdate) -> None:
+        frame: dict[str, Any] = {
+            "type": f.QUEUE,
+            "conversation_id": effect.conversation_id,
+            "position": effect.position,
+            "estimated_wait_s": effect.estimated_wait_s,
+            "operators_online": effect.operators_online,
+        }
+        await self.publish(visitor_channel(effect.visitor_id), frame)
+
+    async def _apply_requeued(self, effect: Requeued) -> None:
+        cid = effect.conversation_id
+        await self.broker.release(f"claim:conv:{cid}", f"operator:{effect.operator_id}")
+        await self.writer.run(
+            repo.set_conversation_state,
+            conversation_id=cid,
+            state="waiting",
+            operator_id=None,
+            now=self.clock(),
+            event_kind="requeued",
+            data={"reason": effect.reason, "operator_id": effect.operator_id},
+        )
+        await self.system_message(cid, texts.text(effect.reason, self._conversation_locale.get(cid)))
+
+    async def _apply_closed(self, effect: Closed) -> None:
+        cid = effect.conversation_id
+        await self.writer.run(
+            repo.set_conversation_state,
+            conversation_id=cid,
+            state="closed",
+            operator_id=effect.operator_id,
+            now=self.clock(),
+            event_kind="closed",
+        )
+        if effect.operator_id is not None:
+            await self.broker.release(f"claim:conv:{cid}", f"operator:{effect.operator_id}")
+        if self._open_by_visitor.get(effect.visitor_id) == cid:
+            del self._open_by_visitor[effect.visitor_id]
+        self._conversation_locale.pop(cid, None)
+        closed = {"type": f.CLOSED, "conversation_id": cid}
+        await self.publish(visitor_channel(effect.visitor_id), closed)
+        if effect.operator_id is not None:
+            await self.publish(operator_channel(effect.operator_id), closed)
+        for outbox in list(self._listeners.get(conv_channel(cid), ())):
+            self.unlisten(conv_channel(cid), outbox)
+
+    def _release_operator(self, operator_id: int, conversation_id: int) -> None:
+        for outbox in list(self._operator_outboxes.get(operator_id, ())):
+            self.unlisten(conv_channel(conversation_id), outbox)
+            outbox.put(f.encode({"type": f.RELEASED, "conversation_id": conversation_id}))
+
+    # ------------------------------------------------------------------ channels and fan-out
+
+    async def publish(self, channel: str, frame: dict[str, Any], *, seq: int = 0) -> None:
+        await self.broker.publish(channel, _envelope(seq, f.encode(frame)))
+
+    def listen(self, channel: str, outbox: Outbox) -> None:
+        """Deliver the channel's frames to this socket; one broker subscription per channel per process."""
+        listeners = self._listeners.setdefault(channel, set())
+        listeners.add(outbox)
+        outbox.channels.add(channel)
+        if channel not in self._channel_tasks:
+            ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._channel_ready[channel] = ready
+            self._channel_tasks[channel] = asyncio.create_task(self._pump(channel, ready))
+        ready = self._channel_ready[channel]
+        if not ready.done():
+            outbox.pending_subscriptions.append(ready)
+
+    def unlisten(self, channel: str, outbox: Outbox) -> None:
+        outbox.channels.discard(channel)
+        listeners = self._listeners.get(channel)
+        if listeners is None:
+            return
+        listeners.discard(outbox)
+        if not listeners:
+            del self._listeners[channel]
+            self._channel_ready.pop(channel, None)
+            task = self._channel_tasks.pop(channel, None)
+            if task is not None:
+                task.cancel()
+
+    def forget(self, outbox: Outbox) -> None:
+        for channel in list(outbox.channels):
+            self.unlisten(channel, outbox)
+
+    async def _pump(self, channel: str, ready: asyncio.Future[None]) -> None:
+        try:
+            async with self.broker.subscribe(channel) as subscription:
+                if not ready.done():
+                    ready.set_result(None)
+                async for payload in subscription:
+                    seq, text = _open_envelope(payload)
+                    conversation_id = int(channel[5:]) if channel.startswith("conv:") else None
+                    for outbox in tuple(self._listeners.get(channel, ())):
+                        outbox.deliver(conversation_id, seq, text)
+        finally:
+            if not ready.done():
+                ready.set_result(None)
+
+    # ------------------------------------------------------------------ messages
+
+    async def store_and_fan_out(self, message: NewMessage) -> StoredMessage:
+        """Commit first, then deliver: nobody sees a message that a crash could still lose."""
+        stored = await self.writer.store(message)
+        if not stored.duplicate:
+            await self.publish(conv_channel(stored.conversation_id), message_frame(stored), seq=stored.seq)
+        return stored
+
+    async def system_message(self, conversation_id: int, text: str) -> StoredMessage:
+        return await self.store_and_fan_out(
+            NewMessage(conversation_id, "system", "", None, text, self.clock())
+        )
+
+    async def replay(self, outbox: Outbox, conversation_id: int, after_seq: int) -> None:
+        """Send every stored message after ``after_seq`` in order, then what arrived meanwhile."""
+        outbox.begin_sync(conversation_id, after_seq)
+        self.listen(conv_channel(conversation_id), outbox)
+        await outbox.subscriptions_ready()
+        history: list[tuple[int, str]] = []
+        cursor = after_seq
+        while True:
+            batch = await self.writer.read(
+                repo.messages_after, conversation_id=conversation_id, after_seq=cursor, limit=1000
+            )
+            history.extend((m.seq, f.encode(message_frame(m))) for m in batch)
+            if len(batch) < 1000:
+                break
+            cursor = batch[-1].seq
+        outbox.end_sync(conversation_id, history)
+
+    # ------------------------------------------------------------------ visitors
+
+    def open_conversation_of(self, visitor_id: str) -> int | None:
+        return self._open_by_visitor.get(visitor_id)
+
+    def visitor_lock(self, visitor_id: str) -> asyncio.Lock:
+        return self._visitor_locks.setdefault(visitor_id, asyncio.Lock())
+
+    async def visitor_joined(self, outbox: Outbox, visitor_id: str, resume: tuple[int, int] | None) -> None:
+        """A visitor socket said hello: subscribe it, replay what it missed, say where the chat stands."""
+        self.listen(visitor_channel(visitor_id), outbox)
+        cid = self._open_by_visitor.get(visitor_id)
+        if resume is not None and resume[0] != cid:
+            # Resuming a conversation that has since closed: replay its tail, then say it ended.
+            conv = await self.writer.read(repo.get_conversation, conversation_id=resume[0])
+            if conv is not None and conv.visitor_id == visitor_id:
+                await self.replay(outbox, conv.id, resume[1])
+                self.unlisten(conv_channel(conv.id), outbox)
+                outbox.put(f.encode({"type": f.CLOSED, "conversation_id": conv.id}))
+        if cid is None:
+            return
+        after = resume[1] if resume is not None and resume[0] == cid else 0
+        await self.replay(outbox, cid, after)
+        await self.send_conversation_state(outbox, cid)
+
+    async def send_conversation_state(self, outbox: Outbox, conversation_id: int) -> None:
+        conv = self.engine.conversations.get(conversation_id)
+        if conv is None:
+            return
+        if conv.operator_id is not None:
+            info = await self._operator_public(conv.operator_id)
+            outbox.put(
+                f.encode(
+                    {
+                        "type": f.ASSIGNED,
+                        "conversation_id": conversation_id,
+                        "operator": {"name": info["name"], "title": info["title"]},
+                    }
+                )
+            )
+            return
+        for cid, position, estimate in self.engine.queue_snapshot():
+            if cid == conversation_id:
+                online = len(self.engine.roster.serving(conv.team))
+                outbox.put(
+                    f.encode(
+                        {
+                            "type": f.QUEUE,
+                            "conversation_id": cid,
+                            "position": position,
+                            "estimated_wait_s": estimate,
+                            "operators_online": online,
+                        }
+                    )
+                )
+
+    async def visitor_message(
+        self, *, visitor_id: str, locale: str | None, customer_id: int | None, client_id: str, text: str
+    ) -> tuple[StoredMessage, bool]:
+        """Store a visitor's message, opening a conversation if none is open. Returns (stored, opened)."""
+        async with self.visitor_lock(visitor_id):
+            cid = self._open_by_visitor.get(visitor_id)
+            opened = cid is None
+            if cid is None:
+                conv = await self.writer.run(
+                    repo.open_conversation,
+                    visitor_id=visitor_id,
+                    customer_id=customer_id,
+                    locale=locale,
+                    now=self.clock(),
+                )
+                cid = conv.id
+                self._open_by_visitor[visitor_id] = cid
+                self._conversation_locale[cid] = locale
+                for outbox in tuple(self._listeners.get(visitor_channel(visitor_id), ())):
+                    outbox.begin_sync(cid, 0)
+                    self.listen(conv_channel(cid), outbox)
+                    outbox.end_sync(cid, [])
+                for outbox in tuple(self._listeners.get(visitor_channel(visitor_id), ())):
+                    await outbox.subscriptions_ready()
+            stored = await self.store_and_fan_out(
+                NewMessage(cid, "visitor", visitor_id, client_id, text, self.clock())
+            )
+        if opened:
+            previous = await self.writer.read(
+                repo.last_operator_for_customer_or_visitor,
+                visitor_id=visitor_id,
+                customer_id=customer_id,
+            )
+            self.dispatch(
+                ev.ConversationOpened(cid, visitor_id, previous_operator_id=previous, locale=locale)
+            )
+            if self.engine.conversations.get(cid) is not None and cid in self.engine.queue:
+                if not self.engine.roster.serving(None):
+                    await self.system_message(cid, texts.text("no_operator_online", locale))
+        if not stored.duplicate and self.on_visitor_message is not None:
+            self.on_visitor_message(cid, stored)
+        return stored, opened
+
+    async def visitor_typing(self, visitor_id: str, on: bool) -> None:
+        cid = self._open_by_visitor.get(visitor_id)
+        conv = self.engine.conversations.get(cid) if cid is not None else None
+        if conv is None or conv.operator_id is None:
+            return
+        await self.publish(
+            operator_channel(conv.operator_id),
+            {"type": f.TYPING, "conversation_id": cid, "on": on, "from": "visitor"},
+        )
+
+    # ------------------------------------------------------------------ operators
+
+    async def _operator_public(self, operator_id: int) -> dict[str, Any]:
+        info = self._operator_info.get(operator_id)
+        if info is None:
+            op = await self.writer.read(repo.get_operator, operator_id=operator_id)
+            info = {"id": operator_id, "name": op.name if op else "", "title": op.title if op else ""}
+            self._operator_info[operator_id] = info
+        return info
+
+    def operator_holds(self, operator_id: int, conversation_id: object) -> bool:
+        conv = self.engine.conversations.get(conversation_id) if isinstance(conversation_id, int) else None
+        return conv is not None and conv.operator_id == operator_id
+
+    async def operator_joined(self, outbox: Outbox, operator: Any) -> None:
+        oid = operator.id
+        self._operator_info[oid] = {"id": oid, "name": operator.name, "title": operator.title}
+        self.listen(operator_channel(oid), outbox)
+        first = not self._operator_outboxes.get(oid)
+        self._operator_outboxes.setdefault(oid, set()).add(outbox)
+        await outbox.subscriptions_ready()
+        if first:
+            self.dispatch(ev.OperatorConnected(oid, frozenset(operator.teams), operator.capacity))
+        await self.settle()
+        for cid in self.engine.operator_chats(oid):
+            await self.brief_operator(outbox, cid)
+
+    async def operator_left(self, outbox: Outbox, operator_id: int) -> None:
+        outboxes = self._operator_outboxes.get(operator_id, set())
+        outboxes.discard(outbox)
+        if not outboxes:
+            self._operator_outboxes.pop(operator_id, None)
+            self.dispatch(ev.OperatorDisconnected(operator_id))
+
+    async def brief_operator(self, outbox: Outbox, conversation_id: int) -> None:
+        """``assigned`` with who the visitor is, then the whole conversation so far, in order."""
+        conv = await self.writer.read(repo.get_conversation, conversation_id=conversation_id)
+        if conv is None:
+            return
+        customer = None
+        if conv.customer_id is not None:
+            c = await self.writer.read(repo.get_customer, customer_id=conv.customer_id)
+            if c is not None:
+                customer = {"id": c.id, "name": c.name, "email": c.email, "external_id": c.external_id}
+        outbox.put(
+            f.encode(
+                {
+                    "type": f.ASSIGNED,
+                    "conversation_id": conversation_id,
+                    "visitor": {"id": conv.visitor_id, "locale": conv.locale},
+                    "customer": customer,
+                }
+            )
+        )
+        await self.replay(outbox, conversation_id, 0)
+
+    def operator_status(self, operator_id: int, status: str) -> None:
+        self.dispatch(ev.OperatorStatusChanged(operator_id, status))
+
+    async def operator_message(
+        self, *, operator_id: int, conversation_id: int, client_id: str, text: str
+    ) -> StoredMessage:
+        info = await self._operator_public(operator_id)
+        return await self.store_and_fan_out(
+            NewMessage(
+                conversation_id,
+                "operator",
+                str(operator_id),
+                client_id,
+                text,
+                self.clock(),
+                author_name=info["name"],
+                author_title=info["title"],
+            )
+        )
+
+    async def operator_typing(self, operator_id: int, conversation_id: int, on: bool) -> None:
+        conv = self.engine.conversations.get(conversation_id)
+        if conv is None:
+            return
+        await self.publish(
+            visitor_channel(conv.visitor_id),
+            {"type": f.TYPING, "conversation_id": conversation_id, "on": on, "from": "operator"},
+        )
+
+    def close_conversation(self, conversation_id: int) -> None:
+        self.dispatch(ev.ConversationClosed(conversation_id))
+
+    async def deactivate_operator(self, operator_id: int) -> None:
+        """Close the operator's sockets now and hand their chats back to the queue at once."""
+        self._operator_info.pop(operator_id, None)
+        for outbox in list(self._operator_outboxes.get(operator_id, ())):
+            await outbox.close(f.CLOSE_UNAUTHORIZED, "account deactivated")
+        self._operator_outboxes.pop(operator_id, None)
+        self.dispatch(ev.OperatorDisconnected(operator_id))
+        self.dispatch(ev.TimerFired(f"grace:{operator_id}"))

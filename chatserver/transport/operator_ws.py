@@ -1,0 +1,131 @@
+"""``/ws/operator``: the console's socket. Parses frames and calls the hub; nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from chatserver.core.roster import STATUSES
+from chatserver.storage import repository as repo
+
+from . import frames as f
+from .connection import await_hello, make_outbox, origin_allowed, refuse_origin, serve_frames
+from .hub import ack_frame
+from .outbox import Outbox
+from .state import ServerState, server_state
+from .visitor_ws import check_message
+
+
+class OperatorSession:
+    """The handlers for one operator socket, named after the frame types they take."""
+
+    def __init__(self, state: ServerState, outbox: Outbox, operator: Any) -> None:
+        self.state = state
+        self.outbox = outbox
+        self.operator = operator
+
+    def handlers(self) -> dict[str, Any]:
+        return {
+            f.STATUS: self.on_status,
+            f.MESSAGE: self.on_message,
+            f.TYPING: self.on_typing,
+            f.CLOSE: self.on_close,
+            f.TRANSFER: self.on_transfer,
+            f.HELLO: self.on_hello,
+        }
+
+    def _held_conversation(self, frame: dict[str, Any]) -> int:
+        f.require(frame, f.FieldSpec("conversation_id", int))
+        cid: int = frame["conversation_id"]
+        if not self.state.hub.operator_holds(self.operator.id, cid):
+            raise f.FrameError(
+                f.NOT_YOUR_CONVERSATION,
+                f"conversation {cid} is not assigned to you",
+                frame.get("client_id") if isinstance(frame.get("client_id"), str) else None,
+            )
+        return cid
+
+    async def on_status(self, frame: dict[str, Any]) -> None:
+        f.require(frame, f.FieldSpec("status", str))
+        if frame["status"] not in STATUSES:
+            raise f.FrameError(f.UNKNOWN_STATUS, "status must be online, away or offline")
+        self.state.hub.operator_status(self.operator.id, frame["status"])
+        self.outbox.put(f.encode({"type": f.STATUS, "status": frame["status"]}))
+
+    async def on_message(self, frame: dict[str, Any]) -> None:
+        client_id, text = check_message(frame, self.state.settings.max_text_chars)
+        cid = self._held_conversation(frame)
+        stored = await self.state.hub.operator_message(
+            operator_id=self.operator.id, conversation_id=cid, client_id=client_id, text=text
+        )
+        self.outbox.put(ack_frame(stored))
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        f.require(frame, f.FieldSpec("on", bool))
+        cid = self._held_conversation(frame)
+        await self.state.hub.operator_typing(self.operator.id, cid, frame["on"])
+
+    async def on_close(self, frame: dict[str, Any]) -> None:
+        cid = self._held_conversation(frame)
+        self.state.hub.close_conversation(cid)
+
+    async def on_transfer(self, frame: dict[str, Any]) -> None:
+        cid = self._held_conversation(frame)
+        reason, benefit = frame.get("reason"), frame.get("benefit")
+        if not (isinstance(reason, str) and reason.strip() and isinstance(benefit, str) and benefit.strip()):
+            raise f.FrameError(
+                f.TRANSFER_REASON_REQUIRED,
+                "say why you transfer the visitor ('reason') and what they gain ('benefit')",
+            )
+        raise f.FrameError(f.NOT_IMPLEMENTED, f"transfers are not available yet (conversation {cid})")
+
+    async def on_hello(self, frame: dict[str, Any]) -> None:
+        raise f.FrameError(f.ALREADY_AUTHENTICATED, "this socket already said hello")
+
+
+async def operator_endpoint(websocket: WebSocket) -> None:
+    state = server_state(websocket.app)
+    if not origin_allowed(websocket, state.settings):
+        await refuse_origin(websocket)
+        return
+    await websocket.accept()
+    hello = await await_hello(
+        websocket, signer=state.signer, kind="operator", timeout_s=state.settings.hello_timeout_s
+    )
+    if hello is None:
+        return
+    claims, _hello = hello
+    operator = await state.writer.read(repo.get_operator, operator_id=int(claims.subject))
+    if operator is None or not operator.active:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=f.CLOSE_UNAUTHORIZED, reason="unknown or deactivated operator")
+        return
+    outbox = make_outbox(websocket)
+    sender = asyncio.create_task(outbox.run())
+    try:
+        outbox.put(
+            f.encode(
+                {
+                    "type": f.WELCOME,
+                    "operator": {
+                        "id": operator.id,
+                        "name": operator.name,
+                        "title": operator.title,
+                        "role": operator.role,
+                        "teams": list(operator.teams),
+                        "capacity": operator.capacity,
+                    },
+                }
+            )
+        )
+        await state.hub.operator_joined(outbox, operator)
+        await serve_frames(websocket, outbox, OperatorSession(state, outbox, operator).handlers())
+    finally:
+        state.hub.forget(outbox)
+        await state.hub.operator_left(outbox, operator.id)
+        outbox.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender

@@ -1,0 +1,150 @@
+"""REST routes: visitor sessions, operator login, health, admin actions. Errors are JSON with stable codes."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from chatserver.core.texts import language_of
+from chatserver.storage import repository as repo
+
+from .auth import TokenClaims, identity_is_valid, verify_password
+from .state import ServerState, server_state
+
+MAX_BODY = 64 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message)
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, "body_too_large", f"the body is larger than {MAX_BODY} bytes")
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "the body must be a JSON object")
+    return data
+
+
+def optional_str(data: dict[str, Any], name: str, *, max_len: int = 200) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise ApiError(422, "invalid_field", f"'{name}' must be a string of at most {max_len} characters")
+    return value
+
+
+def bearer(request: Request, state: ServerState, kind: str) -> TokenClaims:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    claims = state.signer.check(token, kind=kind, now=time.time())
+    if claims is None:
+        raise ApiError(401, "unauthorized", "a valid bearer token is required")
+    return claims
+
+
+async def require_admin(request: Request, state: ServerState) -> Any:
+    claims = bearer(request, state, "operator")
+    operator = await state.writer.read(repo.get_operator, operator_id=int(claims.subject))
+    if operator is None or not operator.active:
+        raise ApiError(401, "unauthorized", "a valid bearer token is required")
+    if operator.role != "admin":
+        raise ApiError(403, "forbidden", "this needs an admin account")
+    return operator
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def create_visitor_session(request: Request) -> Response:
+    """A new or returning visitor gets a token; a correctly signed identity links the customer."""
+    state = server_state(request.app)
+    data = await json_body(request)
+    visitor_id = optional_str(data, "visitor_id", max_len=64)
+    locale = optional_str(data, "locale", max_len=35)
+    locale = language_of(locale) if locale else None
+    now = time.time()
+    customer_id: int | None = None
+    identity = data.get("identity")
+    if isinstance(identity, dict) and identity_is_valid(
+        state.settings.identity_secret, identity.get("external_id"), identity.get("signature")
+    ):
+        customer = await state.writer.run(
+            repo.get_or_create_customer_by_external_id,
+            external_id=identity["external_id"][:200],
+            name=identity.get("name") if isinstance(identity.get("name"), str) else None,
+            email=identity.get("email") if isinstance(identity.get("email"), str) else None,
+            locale=locale,
+            now=now,
+        )
+        customer_id = customer.id
+    existing = await state.writer.read(repo.get_visitor, visitor_id=visitor_id) if visitor_id else None
+    if existing is None:
+        visitor_id = uuid.uuid4().hex
+        await state.writer.run(
+            repo.create_visitor, visitor_id=visitor_id, locale=locale, customer_id=customer_id, now=now
+        )
+    else:
+        await state.writer.run(
+            repo.touch_visitor, visitor_id=existing.id, now=now, customer_id=customer_id, locale=locale
+        )
+        visitor_id = existing.id
+    assert visitor_id is not None
+    token = state.signer.issue(
+        kind="visitor", subject=visitor_id, ttl_s=state.settings.visitor_token_ttl_s, now=now
+    )
+    return JSONResponse({"visitor_id": visitor_id, "token": token}, status_code=201)
+
+
+async def operator_login(request: Request) -> Response:
+    state = server_state(request.app)
+    data = await json_body(request)
+    email, password = data.get("email"), data.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise ApiError(422, "missing_field", "'email' and 'password' are required")
+    operator = await state.writer.read(repo.get_operator_by_email, email=email)
+    if operator is None or not operator.active or not verify_password(operator.password_hash, password):
+        raise ApiError(401, "invalid_credentials", "the email or password is wrong")
+    token = state.signer.issue(
+        kind="operator", subject=str(operator.id), ttl_s=state.settings.operator_token_ttl_s, now=time.time()
+    )
+    return JSONResponse(
+        {"token": token, "operator": {"id": operator.id, "name": operator.name, "role": operator.role}}
+    )
+
+
+async def deactivate_operator(request: Request) -> Response:
+    """An admin turns an account off; its open sockets close at once and its chats go back to the queue."""
+    state = server_state(request.app)
+    await require_admin(request, state)
+    operator_id = request.path_params["operator_id"]
+    if await state.writer.read(repo.get_operator, operator_id=operator_id) is None:
+        raise ApiError(404, "not_found", "no such operator")
+    operator = await state.writer.run(repo.set_operator_active, operator_id=operator_id, active=False)
+    await state.hub.deactivate_operator(operator_id)
+    return JSONResponse({"id": operator.id, "active": operator.active})

@@ -1,0 +1,110 @@
+"""``/ws/visitor``: the widget's socket. Parses frames and calls the hub; nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from chatserver.storage import repository as repo
+
+from . import frames as f
+from .connection import await_hello, make_outbox, origin_allowed, refuse_origin, serve_frames
+from .hub import ack_frame
+from .outbox import Outbox
+from .state import ServerState, server_state
+
+MAX_CLIENT_ID = 128
+
+
+def _resume_of(hello: dict[str, Any]) -> tuple[int, int] | None:
+    resume = hello.get("resume")
+    if not isinstance(resume, dict):
+        return None
+    cid, last = resume.get("conversation_id"), resume.get("last_seq", 0)
+    if isinstance(cid, int) and not isinstance(cid, bool) and isinstance(last, int) and last >= 0:
+        return cid, last
+    return None
+
+
+def check_message(frame: dict[str, Any], max_chars: int) -> tuple[str, str]:
+    """The client_id and text of a chat message, or a FrameError naming what is wrong."""
+    f.require(frame, f.FieldSpec("client_id", str), f.FieldSpec("text", str))
+    client_id, text = frame["client_id"], frame["text"]
+    if not client_id or len(client_id) > MAX_CLIENT_ID:
+        raise f.FrameError(f.INVALID_FIELD, f"'client_id' must be 1 to {MAX_CLIENT_ID} characters", client_id)
+    if not text.strip():
+        raise f.FrameError(f.INVALID_FIELD, "'text' must not be empty", client_id)
+    if len(text) > max_chars:
+        raise f.FrameError(f.TEXT_TOO_LONG, f"'text' is longer than {max_chars} characters", client_id)
+    return client_id, text
+
+
+class VisitorSession:
+    """The handlers for one visitor socket, named after the frame types they take."""
+
+    def __init__(self, state: ServerState, outbox: Outbox, visitor: Any) -> None:
+        self.state = state
+        self.outbox = outbox
+        self.visitor = visitor
+
+    def handlers(self) -> dict[str, Any]:
+        return {f.MESSAGE: self.on_message, f.TYPING: self.on_typing, f.HELLO: self.on_hello}
+
+    async def on_message(self, frame: dict[str, Any]) -> None:
+        client_id, text = check_message(frame, self.state.settings.max_text_chars)
+        stored, _opened = await self.state.hub.visitor_message(
+            visitor_id=self.visitor.id,
+            locale=self.visitor.locale,
+            customer_id=self.visitor.customer_id,
+            client_id=client_id,
+            text=text,
+        )
+        self.outbox.put(ack_frame(stored))
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        f.require(frame, f.FieldSpec("on", bool))
+        await self.state.hub.visitor_typing(self.visitor.id, frame["on"])
+
+    async def on_hello(self, frame: dict[str, Any]) -> None:
+        raise f.FrameError(f.ALREADY_AUTHENTICATED, "this socket already said hello")
+
+
+async def visitor_endpoint(websocket: WebSocket) -> None:
+    state = server_state(websocket.app)
+    if not origin_allowed(websocket, state.settings):
+        await refuse_origin(websocket)
+        return
+    await websocket.accept()
+    hello = await await_hello(
+        websocket, signer=state.signer, kind="visitor", timeout_s=state.settings.hello_timeout_s
+    )
+    if hello is None:
+        return
+    claims, hello_frame = hello
+    visitor = await state.writer.read(repo.get_visitor, visitor_id=claims.subject)
+    if visitor is None:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=f.CLOSE_UNAUTHORIZED, reason="unknown visitor")
+        return
+    outbox = make_outbox(websocket)
+    sender = asyncio.create_task(outbox.run())
+    try:
+        outbox.put(
+            f.encode(
+                {
+                    "type": f.WELCOME,
+                    "visitor_id": visitor.id,
+                    "conversation_id": state.hub.open_conversation_of(visitor.id),
+                }
+            )
+        )
+        await state.hub.visitor_joined(outbox, visitor.id, _resume_of(hello_frame))
+        await serve_frames(websocket, outbox, VisitorSession(state, outbox, visitor).handlers())
+    finally:
+        state.hub.forget(outbox)
+        outbox.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
