@@ -1,0 +1,1 @@
+"""Alembic environment; a package so setuptools ships it with its templates."""
