@@ -7,13 +7,16 @@ from chatserver.core.effects import Assign, CancelTimer, QueueUpdate, Released, 
 from chatserver.core.engine import Engine
 
 
-def online(engine: Engine, operator_id: int, now: float, *, capacity: int = 3, teams: frozenset[str] = frozenset()):
+def online(
+    engine: Engine, operator_id: int, now: float, *, capacity: int = 3, teams: frozenset[str] = frozenset()
+):
     effects = engine.receive(ev.OperatorConnected(operator_id, teams, capacity), now)
     return effects + engine.receive(ev.OperatorStatusChanged(operator_id, "online"), now)
 
 
 def open_chat(engine: Engine, cid: int, now: float, *, previous: int | None = None, team: str | None = None):
-    return engine.receive(ev.ConversationOpened(cid, f"v{cid}", previous_operator_id=previous, team=team), now)
+    event = ev.ConversationOpened(cid, f"v{cid}", previous_operator_id=previous, team=team)
+    return engine.receive(event, now)
 
 
 def assigned_to(effects) -> dict[int, int]:
