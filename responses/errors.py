@@ -58,8 +58,7 @@ class LibraryError(ResponsesError):
     def _describe(self) -> str:
         where = [self.file]
         if self.entry is not None:
-            where.append(f"entry #{self.entry}" if isinstance(self.entry, int) else
-                         f"entry {self.entry!r}")
+            where.append(f"entry #{self.entry}" if isinstance(self.entry, int) else f"entry {self.entry!r}")
         if self.field is not None:
             where.append(f"field {self.field!r}")
         return f"{', '.join(where)}: {self.code}: {self.message}"

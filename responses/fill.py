@@ -86,7 +86,7 @@ def fill_text(
     out: list[str] = []
     pos = 0
     for match in BRACES_RE.finditer(text):
-        out.append(text[pos:match.start()])
+        out.append(text[pos : match.start()])
         pos = match.end()
         name = match.group(1).strip()
         value = context.get(name) if is_valid_name(name) else None
@@ -140,10 +140,10 @@ def _looks_like_blank(inner: str) -> bool:
 # Rules for removing an optional variable without a value, tried in order until
 # none is left: the line it stood alone on; quotes or brackets around nothing; the
 # start of a sentence, which then gets a capital ("{name}, thanks" -> "Thanks");
-# the word before a comma or a full stop ("Hello {name}, how" -> "Hello, how");
+# the word before punctuation or a line end ("Hello {name}, how" -> "Hello, how");
 # else the bare word.
 _LONE_LINE_RE = re.compile(r"^[ \t\x00]*$")
-_BEFORE_PUNCT_RE = re.compile(r"[ \t]*,?[ \t]*\x00(?=[ \t]*[,.!?;:…—–)])")
+_BEFORE_PUNCT_RE = re.compile(r"(?m)[ \t]*,?[ \t]*\x00(?=[ \t]*(?:[,.!?;:…—–)]|$))")
 _SENTENCE_START_RE = re.compile(r"(?m)(^[ \t]*|[.!?…][ \t]+)\x00[ \t]*[,:;.!?]?[ \t]*(\w?)")
 _WRAPPED_RE = re.compile(r"[ \t]*[(\[„“\"«‘']\x00[)\]”“\"»’']")
 _BETWEEN_WORDS_RE = re.compile(r"[ \t]*\x00")

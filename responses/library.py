@@ -131,8 +131,11 @@ def validate_response(
 
     situation = data.get("situation")
     if situation not in SITUATION_IDS:
-        raise fail("situation", UNKNOWN_SITUATION,
-                   f"unknown situation {situation!r}; use one of {', '.join(SITUATION_IDS)}")
+        raise fail(
+            "situation",
+            UNKNOWN_SITUATION,
+            f"unknown situation {situation!r}; use one of {', '.join(SITUATION_IDS)}",
+        )
 
     lang = data.get("language", language)
     if not isinstance(lang, str) or not _LANG_RE.match(lang):
@@ -184,8 +187,9 @@ def _check_text_variables(text: str, known: Mapping[str, Variable], fail: Any) -
         used.add(name)
     blanks = find_unfilled(BRACES_RE.sub(" ", text))
     if blanks:
-        raise fail("text", INVALID_FIELD,
-                   f"text holds a blank placeholder {blanks[0]!r}; use a {{variable}} instead")
+        raise fail(
+            "text", INVALID_FIELD, f"text holds a blank placeholder {blanks[0]!r}; use a {{variable}} instead"
+        )
     return used
 
 
@@ -218,11 +222,17 @@ class Library:
         grouped: dict[tuple[str, str], list[Response]] = {}
         for r in self.responses:
             if (r.language, r.id) in self._by_key:
-                raise LibraryError(where, r.id, "id", DUPLICATE_ID,
-                                   f"id {r.id!r} is used twice in language {r.language!r}")
+                raise LibraryError(
+                    where, r.id, "id", DUPLICATE_ID, f"id {r.id!r} is used twice in language {r.language!r}"
+                )
             if r.shortcut and (r.language, r.shortcut.casefold()) in shortcuts:
-                raise LibraryError(where, r.id, "shortcut", DUPLICATE_SHORTCUT,
-                                   f"shortcut {r.shortcut!r} is used twice in {r.language!r}")
+                raise LibraryError(
+                    where,
+                    r.id,
+                    "shortcut",
+                    DUPLICATE_SHORTCUT,
+                    f"shortcut {r.shortcut!r} is used twice in {r.language!r}",
+                )
             self._by_key[(r.language, r.id)] = r
             shortcuts.add((r.language, r.shortcut.casefold()))
             grouped.setdefault((r.language, r.situation), []).append(r)
@@ -322,20 +332,24 @@ class Library:
         allowed = {"library", "format", "responses", "language"}
         for key in data:
             if key not in allowed:
-                raise LibraryError(file, None, str(key), INVALID_FIELD,
-                                   f"unknown field; allowed: {', '.join(sorted(allowed))}")
+                raise LibraryError(
+                    file,
+                    None,
+                    str(key),
+                    INVALID_FIELD,
+                    f"unknown field; allowed: {', '.join(sorted(allowed))}",
+                )
         name = data.get("library")
         if not isinstance(name, str) or not _ID_RE.match(name):
             raise LibraryError(file, None, "library", INVALID_FIELD, "library must be a name")
         fmt = data.get("format", EXPORT_FORMAT)
         if fmt != EXPORT_FORMAT:
-            raise LibraryError(file, None, "format", INVALID_FIELD,
-                               f"unsupported format {fmt!r}; expected {EXPORT_FORMAT}")
+            raise LibraryError(
+                file, None, "format", INVALID_FIELD, f"unsupported format {fmt!r}; expected {EXPORT_FORMAT}"
+            )
         language = data.get("language")
-        if language is not None and (not isinstance(language, str)
-                                     or not _LANG_RE.match(language)):
-            raise LibraryError(file, None, "language", INVALID_FIELD,
-                               f"invalid language {language!r}")
+        if language is not None and (not isinstance(language, str) or not _LANG_RE.match(language)):
+            raise LibraryError(file, None, "language", INVALID_FIELD, f"invalid language {language!r}")
         items = data.get("responses")
         if not isinstance(items, list):
             raise LibraryError(file, None, "responses", INVALID_FIELD, "responses must be a list")
@@ -382,8 +396,7 @@ class _Indexed:
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
-_FOLD_EXTRA = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe",
-                             "ı": "i"})
+_FOLD_EXTRA = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -402,9 +415,13 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise LibraryError(str(path), None, None, INVALID_FIELD,
-                           f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-                           ) from None
+        raise LibraryError(
+            str(path),
+            None,
+            None,
+            INVALID_FIELD,
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+        ) from None
     except UnicodeDecodeError:
         raise LibraryError(str(path), None, None, INVALID_FIELD, "not UTF-8 text") from None
 
@@ -434,14 +451,21 @@ def load_library(
             if key not in data:
                 raise LibraryError(file, None, key, INVALID_FIELD, f"missing field {key!r}")
         if data["library"] != name:
-            raise LibraryError(file, None, "library", INVALID_FIELD,
-                               f"library {data['library']!r} in the folder of {name!r}")
+            raise LibraryError(
+                file, None, "library", INVALID_FIELD, f"library {data['library']!r} in the folder of {name!r}"
+            )
         if data["language"] != path.stem:
-            raise LibraryError(file, None, "language", INVALID_FIELD,
-                               f"language {data['language']!r} in the file {path.name}")
+            raise LibraryError(
+                file,
+                None,
+                "language",
+                INVALID_FIELD,
+                f"language {data['language']!r} in the file {path.name}",
+            )
         if "format" in data:
-            raise LibraryError(file, None, "format", INVALID_FIELD,
-                               "a language file has no format; that is for exports")
+            raise LibraryError(
+                file, None, "format", INVALID_FIELD, "a language file has no format; that is for exports"
+            )
         responses.extend(Library.from_json(data, file=file, variables=variables))
     return Library(name, responses, file=str(folder))
 

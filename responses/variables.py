@@ -44,15 +44,14 @@ _BUILTIN = (
     Variable(
         "restock.date",
         "When the product is available again, as a phrase that fits the sentence "
-        "without a preposition before it (\"on 12 May\", \"next Tuesday\", \"in a week\").",
+        'without a preposition before it ("on 12 May", "next Tuesday", "in a week").',
         "on 12 May",
     ),
     Variable("wait.minutes", "Expected wait in whole minutes, digits only.", "5"),
     Variable("team.name", "The team the chat is handed to, by its name.", "Billing"),
     Variable(
         "followup.time",
-        "When the operator will be back with an answer, as a phrase "
-        "(\"within 15 minutes\", \"by 3 pm\").",
+        'When the operator will be back with an answer, as a phrase ("within 15 minutes", "by 3 pm").',
         "within 15 minutes",
     ),
     Variable(
@@ -62,16 +61,15 @@ _BUILTIN = (
     ),
     Variable(
         "policy.reason",
-        "Why the rule exists, as a clause that can follow \"because\".",
+        'Why the rule exists, as a clause that can follow "because".',
         "it keeps other guests safe and comfortable",
     ),
     Variable(
         "alternative",
-        "What we can do instead, as a phrase that follows \"I can\".",
+        'What we can do instead, as a phrase that follows "I can".',
         "find a pet-friendly hotel nearby for you",
     ),
-    Variable("feature.name", "The feature the visitor asked for; shown in quotation marks.",
-             "dark mode"),
+    Variable("feature.name", "The feature the visitor asked for; shown in quotation marks.", "dark mode"),
 )
 
 VARIABLES: dict[str, Variable] = {v.name: v for v in _BUILTIN}
