@@ -132,9 +132,7 @@ _OPERATOR_PUBLIC_COLUMNS = [c for c in OPERATOR.c if c.name != "password_hash"]
 
 
 def _load_operators(conn: Connection, *where: ColumnElement[bool]) -> list[OperatorPublic]:
-    rows = conn.execute(
-        select(*_OPERATOR_PUBLIC_COLUMNS).where(*where).order_by(OPERATOR.c.id)
-    ).all()
+    rows = conn.execute(select(*_OPERATOR_PUBLIC_COLUMNS).where(*where).order_by(OPERATOR.c.id)).all()
     teams = _teams_of(conn, (r.id for r in rows))
     return [OperatorPublic.model_validate({**r._mapping, "teams": teams[r.id]}) for r in rows]
 
@@ -186,9 +184,7 @@ def get_operator(engine: Engine, *, operator_id: int) -> OperatorPublic | None:
 def get_operator_by_email(engine: Engine, *, email: str) -> OperatorCredentials | None:
     """The operator with the password hash, for login; the email match ignores case."""
     with read_transaction(engine) as conn:
-        row = conn.execute(
-            select(OPERATOR).where(OPERATOR.c.email == _normalize_email(email))
-        ).one_or_none()
+        row = conn.execute(select(OPERATOR).where(OPERATOR.c.email == _normalize_email(email))).one_or_none()
         if row is None:
             return None
         teams = _teams_of(conn, [row.id])[row.id]
@@ -205,9 +201,7 @@ def list_operators(engine: Engine, *, active_only: bool = False) -> list[Operato
 def set_operator_active(engine: Engine, *, operator_id: int, active: bool) -> OperatorPublic:
     """Enable or disable a login; raises UnknownOperator."""
     with write_transaction(engine) as conn:
-        updated = conn.execute(
-            update(OPERATOR).where(OPERATOR.c.id == operator_id).values(active=active)
-        )
+        updated = conn.execute(update(OPERATOR).where(OPERATOR.c.id == operator_id).values(active=active))
         if updated.rowcount == 0:
             raise UnknownOperator(f"no operator {operator_id}")
         return _load_operators(conn, OPERATOR.c.id == operator_id)[0]
@@ -252,9 +246,7 @@ def get_or_create_customer_by_external_id(
             fresh = {"name": name, "email": email, "locale": locale}
             changes: dict[str, Any] = {k: v for k, v in fresh.items() if v is not None}
             changes["last_seen"] = now
-            conn.execute(
-                update(CUSTOMER).where(CUSTOMER.c.external_id == external_id).values(**changes)
-            )
+            conn.execute(update(CUSTOMER).where(CUSTOMER.c.external_id == external_id).values(**changes))
         found = _customer(conn, external_id=external_id)
     assert found is not None
     return found
@@ -313,9 +305,7 @@ def touch_visitor(
     if locale is not None:
         changes["locale"] = locale
     with write_transaction(engine) as conn:
-        updated = conn.execute(
-            update(VISITOR).where(VISITOR.c.id == visitor_id).values(**changes)
-        )
+        updated = conn.execute(update(VISITOR).where(VISITOR.c.id == visitor_id).values(**changes))
         if updated.rowcount == 0:
             raise UnknownVisitor(f"no visitor {visitor_id!r}")
         found = _visitor(conn, visitor_id)
@@ -406,9 +396,7 @@ def open_conversation(
 ) -> ConversationPublic:
     """A new waiting conversation, with its "opened" event."""
     with write_transaction(engine) as conn:
-        return _open(
-            conn, visitor_id=visitor_id, customer_id=customer_id, locale=locale, team=team, now=now
-        )
+        return _open(conn, visitor_id=visitor_id, customer_id=customer_id, locale=locale, team=team, now=now)
 
 
 def get_or_open_conversation(
@@ -437,9 +425,7 @@ def get_or_open_conversation(
         return opened, True
 
 
-def get_open_conversation_for_visitor(
-    engine: Engine, *, visitor_id: str
-) -> ConversationPublic | None:
+def get_open_conversation_for_visitor(engine: Engine, *, visitor_id: str) -> ConversationPublic | None:
     """The visitor's newest conversation that is not closed."""
     with read_transaction(engine) as conn:
         return _conversation(
@@ -509,9 +495,7 @@ def list_open_conversations(engine: Engine) -> list[ConversationPublic]:
     return [ConversationPublic.model_validate(dict(r._mapping)) for r in rows]
 
 
-def list_conversation_events(
-    engine: Engine, *, conversation_id: int
-) -> list[ConversationEventPublic]:
+def list_conversation_events(engine: Engine, *, conversation_id: int) -> list[ConversationEventPublic]:
     """The conversation's event log, oldest first."""
     with read_transaction(engine) as conn:
         rows = conn.execute(
@@ -555,9 +539,7 @@ _MESSAGE_COLUMNS = (
     MESSAGE.c.author_name,
     MESSAGE.c.author_title,
 )
-_INSERT_MESSAGES = MESSAGE.insert().returning(
-    MESSAGE.c.id, MESSAGE.c.conversation_id, MESSAGE.c.seq
-)
+_INSERT_MESSAGES = MESSAGE.insert().returning(MESSAGE.c.id, MESSAGE.c.conversation_id, MESSAGE.c.seq)
 _DedupKey = tuple[str, str, str]
 
 
@@ -580,9 +562,7 @@ def _stored(row: Row[*tuple[Any, ...]], duplicate: bool) -> StoredMessage:
 def _known_messages(conn: Connection, keys: set[_DedupKey]) -> dict[_DedupKey, StoredMessage]:
     """Already stored messages among `keys`, in one indexed query."""
     client_ids = list({k[2] for k in keys})
-    rows = conn.execute(
-        select(*_MESSAGE_COLUMNS).where(MESSAGE.c.client_id.in_(client_ids))
-    ).all()
+    rows = conn.execute(select(*_MESSAGE_COLUMNS).where(MESSAGE.c.client_id.in_(client_ids))).all()
     known: dict[_DedupKey, StoredMessage] = {}
     for row in rows:
         key = (row.sender, row.sender_id, row.client_id)
@@ -739,9 +719,7 @@ def messages_after(
 
 def get_setting(engine: Engine, *, key: str) -> str | None:
     with read_transaction(engine) as conn:
-        return conn.execute(
-            select(SETTING.c.value).where(SETTING.c.key == key)
-        ).scalar_one_or_none()
+        return conn.execute(select(SETTING.c.value).where(SETTING.c.key == key)).scalar_one_or_none()
 
 
 def set_setting_if_absent(engine: Engine, *, key: str, value: str) -> str:

@@ -150,11 +150,7 @@ class MessageWriter:
                     await self._run_call(call)
                 else:
                     batch: list[_Store] = []
-                    while (
-                        self._queue
-                        and len(batch) < self._max_batch
-                        and isinstance(self._queue[0], _Store)
-                    ):
+                    while self._queue and len(batch) < self._max_batch and isinstance(self._queue[0], _Store):
                         batch.append(cast(_Store, self._queue.popleft()))
                     self._in_flight = list(batch)
                     await self._commit(batch)
@@ -189,8 +185,7 @@ class MessageWriter:
             if len(batch) == 1:
                 results = [exc]
             else:
-                log.warning("batch of %d messages failed (%r); retrying one by one",
-                            len(batch), exc)
+                log.warning("batch of %d messages failed (%r); retrying one by one", len(batch), exc)
                 results = await self._in_writer(_store_each, self._engine, messages)
         for item, outcome in zip(batch, results, strict=True):
             _resolve(item.future, outcome)

@@ -97,24 +97,18 @@ def upgrade() -> None:
     op.create_table(
         "conversation_event",
         sa.Column("id", BIG_ID, primary_key=True),
-        sa.Column(
-            "conversation_id", sa.Integer(), sa.ForeignKey("conversation.id"), nullable=False
-        ),
+        sa.Column("conversation_id", sa.Integer(), sa.ForeignKey("conversation.id"), nullable=False),
         sa.Column("kind", sa.String(40), nullable=False),
         sa.Column("state", sa.String(20), nullable=True),
         sa.Column("operator_id", sa.Integer(), sa.ForeignKey("operator.id"), nullable=True),
         sa.Column("data", sa.Text(), nullable=False),
         sa.Column("ts", sa.Float(), nullable=False),
     )
-    op.create_index(
-        "ix_conversation_event_conversation_id", "conversation_event", ["conversation_id"]
-    )
+    op.create_index("ix_conversation_event_conversation_id", "conversation_event", ["conversation_id"])
     op.create_table(
         "message",
         sa.Column("id", BIG_ID, primary_key=True),
-        sa.Column(
-            "conversation_id", sa.Integer(), sa.ForeignKey("conversation.id"), nullable=False
-        ),
+        sa.Column("conversation_id", sa.Integer(), sa.ForeignKey("conversation.id"), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("sender", sa.String(20), nullable=False),
         sa.Column("sender_id", sa.String(64), nullable=False),
