@@ -122,7 +122,8 @@ class ChannelFanout:
             await self._changed.wait()
             self._changed.clear()
             stale = [ch for ch in self._active if ch not in self._local]
-            wanted = [ch for ch in self._local if ch not in self._active | self._requested]
+            pending = self._active | self._requested
+            wanted = [ch for ch in self._local if ch not in pending]
             try:
                 if stale:
                     self._active.difference_update(stale)
