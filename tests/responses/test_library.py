@@ -364,3 +364,14 @@ def test_every_builtin_variable_is_described() -> None:
     }
     assert expected <= set(VARIABLES)
     assert all(v.description for v in VARIABLES.values())
+
+
+def test_the_package_stays_pure() -> None:
+    root = Path(__file__).parents[2] / "responses"
+    pattern = re.compile(r"^\s*(from|import)\s+(chatserver|starlette|sqlmodel|redis|asyncio)\b", re.M)
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
