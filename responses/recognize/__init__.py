@@ -1,0 +1,68 @@
+"""Which of the eight hard customer-service situations a conversation is in.
+
+``recognize(messages)`` reads a conversation's recent visitor messages (newest last)
+and returns the situation the operator now faces, or ``None`` for an ordinary
+conversation. It runs offline on the standard library: text folding, hand-written
+cue lexicons for English, Polish, Czech and Russian, and a small linear model whose
+weights ship in ``weights.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .language import LANGUAGES, detect_language, language_scores, pick
+from .model import NONE, load
+
+__all__ = ["SITUATIONS", "Recognition", "detect_language", "recognize"]
+
+SITUATIONS: tuple[str, ...] = (
+    "cannot_do",
+    "defect",
+    "out_of_stock",
+    "pointless_suggestion",
+    "dont_know",
+    "hater",
+    "transfer",
+    "ending",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """The situation (or ``None``), how sure we are (0..1), and the visitor's language."""
+
+    situation: str | None
+    score: float
+    language: str
+
+
+def recognize(messages: Sequence[str]) -> Recognition:
+    """Recognise the situation of a conversation from its recent visitor messages."""
+    if isinstance(messages, str):
+        messages = [messages]
+    texts = [m for m in messages if m and m.strip()]
+    language = _language(texts)
+    if not texts:
+        return Recognition(None, 1.0, language)
+    model = load()
+    scores = model.conversation(texts)
+    best = max(SITUATIONS, key=lambda s: scores[s])
+    if scores[best] >= model.threshold:
+        return Recognition(best, round(scores[best], 4), language)
+    return Recognition(None, round(1.0 - scores[best], 4), language)
+
+
+def _language(texts: Sequence[str]) -> str:
+    """Language of the conversation, the newest message counting most ("ok" is no clue)."""
+    total = dict.fromkeys(LANGUAGES, 0.0)
+    weight = 1.0
+    for text in reversed(texts):
+        for lang, score in language_scores(text).items():
+            total[lang] += weight * score
+        weight *= 0.5
+    return pick(total)
+
+
+assert NONE not in SITUATIONS
