@@ -1,0 +1,83 @@
+"""Score the situation recognizer on the labelled dev set.
+
+Prints, for the held-out split and separately for the train split: accuracy,
+macro-F1 over the nine classes (eight situations + none), per-situation precision
+and recall, per-language accuracy, and p50/p99 time per ``recognize`` call.
+
+Run: ``.venv/bin/python bench/suggest_eval.py``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from responses.devset import Item, load  # noqa: E402
+from responses.recognize import SITUATIONS, recognize  # noqa: E402
+
+CLASSES: tuple[str | None, ...] = (*SITUATIONS, None)
+
+
+def _name(cls: str | None) -> str:
+    return cls or "none"
+
+
+def _prf(gold: Sequence[str | None], pred: Sequence[str | None], cls: str | None):
+    pairs = list(zip(gold, pred, strict=True))
+    tp = sum(1 for g, p in pairs if g == cls and p == cls)
+    fp = sum(1 for g, p in pairs if g != cls and p == cls)
+    fn = sum(1 for g, p in pairs if g == cls and p != cls)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, tp + fn
+
+
+def report(title: str, items: Sequence[Item]) -> None:
+    gold = [it.label for it in items]
+    times: list[float] = []
+    pred: list[str | None] = []
+    for it in items:
+        start = time.perf_counter()
+        result = recognize(it.messages)
+        times.append((time.perf_counter() - start) * 1000)
+        pred.append(result.situation)
+    correct = [g == p for g, p in zip(gold, pred, strict=True)]
+    rows = [_prf(gold, pred, cls) for cls in CLASSES]
+    print(f"== {title}: {len(items)} conversations ==")
+    print(f"accuracy  {sum(correct) / len(items):.3f}")
+    print(f"macro-F1  {statistics.fmean(r[2] for r in rows):.3f}  (9 classes)")
+    print(f"{'class':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'n':>5}")
+    for cls, (precision, recall, f1, n) in zip(CLASSES, rows, strict=True):
+        print(f"{_name(cls):<22}{precision:>10.3f}{recall:>8.3f}{f1:>7.3f}{n:>5}")
+    for lang in sorted({it.lang for it in items}):
+        idx = [i for i, it in enumerate(items) if it.lang == lang]
+        acc = sum(correct[i] for i in idx) / len(idx)
+        print(f"accuracy[{lang}]  {acc:.3f}  (n={len(idx)})")
+    ordered = sorted(times)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    print(f"time per call  p50 {statistics.median(times):.3f} ms  p99 {p99:.3f} ms")
+    print()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Score the situation recognizer.")
+    parser.add_argument("--split", choices=("heldout", "train"), help="only this split")
+    args = parser.parse_args(argv)
+    items = load()
+    for it in items[:50]:  # warm-up: load weights, fill caches
+        recognize(it.messages)
+    for split, title in (("heldout", "HELD-OUT"), ("train", "TRAIN")):
+        if args.split in (None, split):
+            report(title, [it for it in items if it.split == split])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
