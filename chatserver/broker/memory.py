@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from .base import Broker, Subscription, check_ttl
+from .base import Broker, OnMessage, Subscription, check_ttl
 
 
 class MemoryBroker(Broker):
@@ -36,13 +36,17 @@ class MemoryBroker(Broker):
         for sub in self._subs.get(channel, ()):
             sub.deliver(message)
 
-    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+    def subscribe(
+        self, channel: str, *, on_message: OnMessage | None = None
+    ) -> AbstractAsyncContextManager[Subscription]:
         """See `Broker.subscribe`."""
-        return self._subscription(channel)
+        return self._subscription(channel, on_message)
 
     @asynccontextmanager
-    async def _subscription(self, channel: str) -> AsyncIterator[Subscription]:
-        sub = Subscription(channel)
+    async def _subscription(
+        self, channel: str, on_message: OnMessage | None
+    ) -> AsyncIterator[Subscription]:
+        sub = Subscription(channel, on_message)
         self._subs.setdefault(channel, {})[sub] = None
         try:
             yield sub

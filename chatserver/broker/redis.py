@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import _scripts
 from ._batch import CommandBatcher
 from ._fanout import ChannelFanout
-from .base import Broker, Subscription, check_ttl
+from .base import Broker, OnMessage, Subscription, check_ttl
 from .keys import DEFAULT_PREFIX, Keys
 
 if TYPE_CHECKING:
@@ -93,15 +93,19 @@ class RedisBroker(Broker):
         """Queue a PUBLISH; it leaves with the next batch."""
         await self._commands().send("PUBLISH", self._keys.channel(channel), message)
 
-    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+    def subscribe(
+        self, channel: str, *, on_message: OnMessage | None = None
+    ) -> AbstractAsyncContextManager[Subscription]:
         """See `Broker.subscribe`; shares this process's one pub/sub connection."""
-        return self._subscription(channel)
+        return self._subscription(channel, on_message)
 
     @asynccontextmanager
-    async def _subscription(self, channel: str) -> AsyncIterator[Subscription]:
+    async def _subscription(
+        self, channel: str, on_message: OnMessage | None
+    ) -> AsyncIterator[Subscription]:
         if self._fanout is None:
             raise RuntimeError("RedisBroker is not connected; call connect() first")
-        fanout, name, sub = self._fanout, self._keys.channel(channel), Subscription(channel)
+        fanout, name, sub = self._fanout, self._keys.channel(channel), Subscription(channel, on_message)
         await fanout.add(name, sub)
         try:
             yield sub

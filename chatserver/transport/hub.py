@@ -320,15 +320,20 @@ class Hub:
             self.unlisten(channel, outbox)
 
     async def _pump(self, channel: str, ready: asyncio.Future[None]) -> None:
+        """Hold the channel's subscription open; the broker hands each payload straight to fan-out."""
+        conversation_id = int(channel[5:]) if channel.startswith("conv:") else None
+        listeners = self._listeners
+
+        def fan_out(payload: str) -> None:
+            seq, text = _open_envelope(payload)
+            for outbox in tuple(listeners.get(channel, ())):
+                outbox.deliver(conversation_id, seq, text)
+
         try:
-            async with self.broker.subscribe(channel) as subscription:
+            async with self.broker.subscribe(channel, on_message=fan_out):
                 if not ready.done():
                     ready.set_result(None)
-                async for payload in subscription:
-                    seq, text = _open_envelope(payload)
-                    conversation_id = int(channel[5:]) if channel.startswith("conv:") else None
-                    for outbox in tuple(self._listeners.get(channel, ())):
-                        outbox.deliver(conversation_id, seq, text)
+                await asyncio.Event().wait()  # until unlisten cancels this task
         finally:
             if not ready.done():
                 ready.set_result(None)

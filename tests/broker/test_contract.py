@@ -91,6 +91,26 @@ async def test_order_per_channel_holds_under_many_concurrent_publishers(broker: 
             assert sub.backlog == 0
 
 
+async def test_a_callback_subscription_gets_every_message_in_order_until_it_leaves(broker: Broker) -> None:
+    got: list[str] = []
+    done = asyncio.Event()
+
+    def on_message(message: str) -> None:
+        got.append(message)
+        if len(got) == 100:
+            done.set()
+
+    async with broker.subscribe("cb", on_message=on_message):
+        for n in range(100):
+            await broker.publish("cb", str(n))
+        await asyncio.wait_for(done.wait(), 5)
+    assert got == [str(n) for n in range(100)]
+    async with broker.subscribe("cb") as witness:
+        await broker.publish("cb", "after")
+        assert await take(witness, 1) == ["after"]
+    assert len(got) == 100
+
+
 async def test_leaving_the_context_on_an_exception_unsubscribes(broker: Broker) -> None:
     with pytest.raises(RuntimeError, match="handler crashed"):
         async with broker.subscribe("room") as gone:
