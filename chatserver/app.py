@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from chatserver.assistant import Assistant
 from chatserver.broker import broker_from_url
 from chatserver.core.engine import Engine
 from chatserver.settings import Settings
@@ -22,6 +23,7 @@ from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
 from chatserver.transport.state import ServerState
 from chatserver.transport.visitor_ws import visitor_endpoint
+from responses.library import default_library
 
 log = logging.getLogger("chatserver")
 
@@ -39,15 +41,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await writer.start()
         broker = broker_from_url(settings.redis_url)
         await broker.connect()
-        key: str = settings.secret_key or await writer.run(
+        key = settings.secret_key or await writer.run(
             repo.set_setting_if_absent, key=SECRET_SETTING, value=secrets.token_hex(32)
         )
+        assert key
         engine = Engine(
             default_capacity=settings.default_capacity,
             grace_s=settings.operator_grace_s,
             default_handle_s=settings.default_handle_s,
         )
-        hub = Hub(engine=engine, broker=broker, writer=writer)
+        assistant = None
+        if settings.suggestions:
+            library = default_library()
+            assistant = Assistant(lambda: library, company_name=settings.company_name)
+        hub = Hub(
+            engine=engine,
+            broker=broker,
+            writer=writer,
+            assistant=assistant,
+            suggest_cpu_share=settings.suggest_cpu_share,
+        )
         app.state.chat = ServerState(
             settings=settings, db=db, writer=writer, broker=broker, signer=TokenSigner(key.encode()), hub=hub
         )

@@ -41,6 +41,13 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float 
     return value
 
 
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default, minimum=0.01)
+    if value > 1.0:
+        raise SettingsError(f"{name} must be a share between 0.01 and 1, got {value}")
+    return value
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -80,6 +87,8 @@ class Settings:
     max_frame_bytes: int = 16 * 1024
     max_text_chars: int = 4000
     suggestions: bool = True
+    suggest_cpu_share: float = 0.2
+    company_name: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -104,4 +113,6 @@ class Settings:
             operator_token_ttl_s=_int(env, "CHAT_OPERATOR_TOKEN_TTL_S", 12 * 3600, minimum=60),
             max_text_chars=_int(env, "CHAT_MAX_TEXT_CHARS", 4000, minimum=1),
             suggestions=_bool(env, "CHAT_SUGGESTIONS", True),
+            suggest_cpu_share=_share(env, "CHAT_SUGGEST_CPU_SHARE", 0.2),
+            company_name=env.get("CHAT_COMPANY_NAME") or None,
         )

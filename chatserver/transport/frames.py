@@ -26,6 +26,8 @@ STATUS = "status"
 CLOSE = "close"
 SUGGESTIONS = "suggestions"
 RELEASED = "released"
+LIBRARY_SEARCH = "library_search"
+LIBRARY_RESULTS = "library_results"
 
 # --- error codes (stable) ------------------------------------------------------------------
 INVALID_JSON = "invalid_json"
@@ -40,6 +42,8 @@ ALREADY_AUTHENTICATED = "already_authenticated"
 UNKNOWN_STATUS = "unknown_status"
 TRANSFER_REASON_REQUIRED = "transfer_reason_required"
 NOT_IMPLEMENTED = "not_implemented"
+UNFILLED_SLOT = "unfilled_slot"
+ASSISTANT_OFF = "assistant_off"
 INTERNAL_ERROR = "internal_error"
 
 # --- websocket close codes -----------------------------------------------------------------

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from chatserver.assistant import Assistant, Usage
 from chatserver.broker.base import Broker
 from chatserver.core import events as ev
 from chatserver.core import texts
@@ -95,13 +96,20 @@ class Hub:
         broker: Broker,
         writer: MessageWriter,
         clock: Clock = time.time,
-        on_visitor_message: Callable[[int, StoredMessage], None] | None = None,
+        assistant: Assistant | None = None,
+        record_usage: Callable[[list[Usage]], None] | None = None,
+        suggest_cpu_share: float = 0.2,
     ) -> None:
         self.engine = engine
         self.broker = broker
         self.writer = writer
         self.clock = clock
-        self.on_visitor_message = on_visitor_message
+        self.assistant = assistant
+        self._record_usage = record_usage
+        self._suggest_cpu_share = suggest_cpu_share
+        self._suggest_pending: dict[int, int] = {}
+        self._suggest_wake = asyncio.Event()
+        self._suggester: asyncio.Task[None] | None = None
         self._listeners: dict[str, set[Outbox]] = {}
         self._channel_tasks: dict[str, asyncio.Task[None]] = {}
         self._channel_ready: dict[str, asyncio.Future[None]] = {}
@@ -113,12 +121,15 @@ class Hub:
         self._open_by_visitor: dict[str, int] = {}
         self._conversation_locale: dict[int, str | None] = {}
         self._visitor_locks: dict[str, asyncio.Lock] = {}
+        self._last_visitor_seq: dict[int, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Rebuild routing state from storage, then start applying effects."""
         self._applier = asyncio.create_task(self._apply_forever(), name="hub-effects")
+        if self.assistant is not None:
+            self._suggester = asyncio.create_task(self._suggest_forever(), name="hub-suggestions")
         now = self.clock()
         for conv in await self.writer.read(repo.list_open_conversations):
             self._open_by_visitor[conv.visitor_id] = conv.id
@@ -139,6 +150,10 @@ class Hub:
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
+        if self._suggester is not None:
+            self._suggester.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._suggester
         if self._applier is not None:
             await self._effects.join()
             self._applier.cancel()
@@ -272,6 +287,9 @@ class Hub:
         if self._open_by_visitor.get(effect.visitor_id) == cid:
             del self._open_by_visitor[effect.visitor_id]
         self._conversation_locale.pop(cid, None)
+        self._suggest_pending.pop(cid, None)
+        if self.assistant is not None:
+            self.assistant.forget(cid)
         closed = {"type": f.CLOSED, "conversation_id": cid}
         await self.publish(visitor_channel(effect.visitor_id), closed)
         if effect.operator_id is not None:
@@ -464,8 +482,9 @@ class Hub:
             if self.engine.conversations.get(cid) is not None and cid in self.engine.queue:
                 if not self.engine.roster.serving(None):
                     await self.system_message(cid, texts.text("no_operator_online", locale))
-        if not stored.duplicate and self.on_visitor_message is not None:
-            self.on_visitor_message(cid, stored)
+        if not stored.duplicate and self.assistant is not None:
+            self.assistant.visitor_said(cid, text, locale)
+            self.request_suggestions(cid, stored.seq)
         return stored, opened
 
     async def visitor_typing(self, visitor_id: str, on: bool) -> None:
@@ -477,6 +496,61 @@ class Hub:
             operator_channel(conv.operator_id),
             {"type": f.TYPING, "conversation_id": cid, "on": on, "from": "visitor"},
         )
+
+    # ------------------------------------------------------------------ suggestions
+
+    def request_suggestions(self, conversation_id: int, seq: int) -> None:
+        """Ask for suggestions for the visitor message ``seq``; a newer request replaces an older one."""
+        self._last_visitor_seq[conversation_id] = seq
+        self._suggest_pending[conversation_id] = seq
+        self._suggest_wake.set()
+
+    def _usage(self, usage: list[Usage]) -> None:
+        if usage and self._record_usage is not None:
+            try:
+                self._record_usage(usage)
+            except Exception:
+                log.exception("could not record reply usage")
+
+    async def _suggest_forever(self) -> None:
+        """Compute suggestions after the messages they are about have gone out.
+
+        The chat always comes first: the worker runs only when nothing else is ready, spends at
+        most ``suggest_cpu_share`` of the loop's time, and under load answers only each chat's
+        newest visitor message (older requests for the same chat are replaced, not queued).
+        """
+        assert self.assistant is not None
+        window_s = 0.1
+        budget_s = window_s * self._suggest_cpu_share
+        window_start, spent = time.perf_counter(), 0.0
+        while True:
+            await self._suggest_wake.wait()
+            self._suggest_wake.clear()
+            while self._suggest_pending:
+                await asyncio.sleep(0)  # let frames already waiting go first
+                now = time.perf_counter()
+                if now - window_start >= window_s:
+                    window_start, spent = now, 0.0
+                elif spent >= budget_s:
+                    await asyncio.sleep(window_s - (now - window_start))
+                    continue
+                if not self._suggest_pending:
+                    break
+                cid = next(iter(self._suggest_pending))
+                seq = self._suggest_pending.pop(cid)
+                conv = self.engine.conversations.get(cid)
+                if conv is None or conv.operator_id is None:
+                    continue
+                started = time.perf_counter()
+                try:
+                    frame, usage = self.assistant.suggestions(cid, seq)
+                except Exception:
+                    log.exception("suggestions failed for conversation %s", cid)
+                    continue
+                finally:
+                    spent += time.perf_counter() - started
+                await self.publish(operator_channel(conv.operator_id), frame)
+                self._usage(usage)
 
     # ------------------------------------------------------------------ operators
 
@@ -522,6 +596,18 @@ class Hub:
             c = await self.writer.read(repo.get_customer, customer_id=conv.customer_id)
             if c is not None:
                 customer = {"id": c.id, "name": c.name, "email": c.email, "external_id": c.external_id}
+        if self.assistant is not None:
+            info = await self._operator_public(conv.operator_id) if conv.operator_id else None
+            name = str(customer["name"]) if customer and customer["name"] else None
+            self.assistant.set_context(
+                conversation_id,
+                {
+                    "customer.name": name,
+                    "customer.first_name": name.split()[0] if name else None,
+                    "operator.name": info["name"] if info else None,
+                    "operator.title": info["title"] if info else None,
+                },
+            )
         outbox.put(
             f.encode(
                 {
@@ -533,6 +619,8 @@ class Hub:
             )
         )
         await self.replay(outbox, conversation_id, 0)
+        if self.assistant is not None and conversation_id in self._last_visitor_seq:
+            self.request_suggestions(conversation_id, self._last_visitor_seq[conversation_id])
 
     def operator_status(self, operator_id: int, status: str) -> None:
         self.dispatch(ev.OperatorStatusChanged(operator_id, status))
@@ -541,7 +629,7 @@ class Hub:
         self, *, operator_id: int, conversation_id: int, client_id: str, text: str
     ) -> StoredMessage:
         info = await self._operator_public(operator_id)
-        return await self.store_and_fan_out(
+        stored = await self.store_and_fan_out(
             NewMessage(
                 conversation_id,
                 "operator",
@@ -553,6 +641,9 @@ class Hub:
                 author_title=info["title"],
             )
         )
+        if not stored.duplicate and self.assistant is not None:
+            self._usage(self.assistant.operator_sent(conversation_id, text))
+        return stored
 
     async def operator_typing(self, operator_id: int, conversation_id: int, on: bool) -> None:
         conv = self.engine.conversations.get(conversation_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from chatserver.assistant import unfilled_placeholders
 from chatserver.core.roster import STATUSES
 from chatserver.storage import repository as repo
 
@@ -34,6 +35,7 @@ class OperatorSession:
             f.TYPING: self.on_typing,
             f.CLOSE: self.on_close,
             f.TRANSFER: self.on_transfer,
+            f.LIBRARY_SEARCH: self.on_library_search,
             f.HELLO: self.on_hello,
         }
 
@@ -58,6 +60,13 @@ class OperatorSession:
     async def on_message(self, frame: dict[str, Any]) -> None:
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
         cid = self._held_conversation(frame)
+        placeholders = unfilled_placeholders(text)
+        if placeholders:
+            raise f.FrameError(
+                f.UNFILLED_SLOT,
+                "fill these before sending: " + ", ".join(placeholders),
+                client_id,
+            )
         stored = await self.state.hub.operator_message(
             operator_id=self.operator.id, conversation_id=cid, client_id=client_id, text=text
         )
@@ -81,6 +90,24 @@ class OperatorSession:
                 "say why you transfer the visitor ('reason') and what they gain ('benefit')",
             )
         raise f.FrameError(f.NOT_IMPLEMENTED, f"transfers are not available yet (conversation {cid})")
+
+    async def on_library_search(self, frame: dict[str, Any]) -> None:
+        """Shortcut or word search of the reply library, each reply filled for the chat in view."""
+        f.require(
+            frame,
+            f.FieldSpec("query", str),
+            f.FieldSpec("conversation_id", int, required=False),
+            f.FieldSpec("language", str, required=False),
+        )
+        assistant = self.state.hub.assistant
+        if assistant is None:
+            raise f.FrameError(f.ASSISTANT_OFF, "the assistant is switched off on this server")
+        cid = frame.get("conversation_id")
+        if cid is not None:
+            cid = self._held_conversation(frame)
+        items = assistant.search(cid, frame["query"][:200], frame.get("language"))
+        results = {"type": f.LIBRARY_RESULTS, "query": frame["query"], "conversation_id": cid, "items": items}
+        self.outbox.put(f.encode(results))
 
     async def on_hello(self, frame: dict[str, Any]) -> None:
         raise f.FrameError(f.ALREADY_AUTHENTICATED, "this socket already said hello")
