@@ -225,3 +225,80 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(sa_type=Text)
+
+
+# --- reply libraries ---------------------------------------------------------
+#
+# The admin-edited copy of the response libraries (responses/libraries/ seeds it
+# on first start). `data` holds one reply as `Response.to_json()` text; the
+# `responses` package validates it before it is stored.
+
+REPLY_ACTIONS = ("create", "update", "delete", "restore", "import", "seed")
+USAGE_KINDS = ("suggested", "sent_as_is", "sent_edited", "ignored")
+
+
+class ReplyBase(SQLModel):
+    library: str = Field(max_length=100)
+    language: str = Field(max_length=35)
+    response_id: str = Field(max_length=100)
+    data: str = Field(sa_type=Text)
+    version: int
+    # A deleted reply keeps its row (and its last data) so it can be restored.
+    deleted: bool = False
+    # Order within the language: suggestions offer replies in library order.
+    position: int = 0
+    updated_at: float
+    updated_by: int | None = Field(default=None, foreign_key="operator.id", ondelete="SET NULL")
+
+
+class Reply(ReplyBase, table=True):
+    __tablename__ = "reply"
+    __table_args__ = (UniqueConstraint("library", "language", "response_id", name="uq_reply_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ReplyPublic(ReplyBase):
+    id: int
+
+
+class ReplyVersionBase(SQLModel):
+    library: str = Field(max_length=100)
+    language: str = Field(max_length=35)
+    response_id: str = Field(max_length=100)
+    version: int
+    # None for a deletion.
+    data: str | None = Field(default=None, sa_type=Text)
+    action: str = Field(max_length=20)
+    operator_id: int | None = Field(default=None, foreign_key="operator.id", ondelete="SET NULL")
+    ts: float
+
+
+class ReplyVersion(ReplyVersionBase, table=True):
+    __tablename__ = "reply_version"
+    __table_args__ = (
+        UniqueConstraint("library", "language", "response_id", "version", name="uq_reply_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+
+
+class ReplyVersionPublic(ReplyVersionBase):
+    id: int
+
+
+class ReplyUsageBase(SQLModel):
+    library: str = Field(primary_key=True, max_length=100)
+    language: str = Field(primary_key=True, max_length=35)
+    response_id: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(primary_key=True, max_length=20)
+    count: int = 0
+    last_at: float
+
+
+class ReplyUsage(ReplyUsageBase, table=True):
+    __tablename__ = "reply_usage"
+
+
+class ReplyUsagePublic(ReplyUsageBase):
+    pass
