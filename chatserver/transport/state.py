@@ -23,7 +23,7 @@ class ServerState:
     broker: Broker
     signer: TokenSigner
     hub: Hub
-    assistant: Any = None
+    library: Any = None  # chatserver.library_store.LibraryStore: the editable reply library
 
 
 def server_state(app: Any) -> ServerState:
