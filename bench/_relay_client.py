@@ -90,6 +90,7 @@ class Worker:
         self.write_backlog = 0
         self.cpu_window = 0.0
         self.holding = False
+        self.deflate_sockets = 0
 
     # -- bookkeeping ------------------------------------------------------
     def error(self, kind: str, detail: str) -> None:
@@ -337,6 +338,8 @@ class Worker:
             "cpu_window": self.cpu_window,
             "cpu_total": cpu_s(),
             "write_backlog": self.write_backlog,
+            "deflate_sockets": self.deflate_sockets,
+            "chat_acks": [v.win_acks for v in self.visitors if v.assigned],
         }
 
 
@@ -396,6 +399,7 @@ class Peer:
                 self.ws.abort()
             return False
         w.hs_lat.append(time_ns() - t)
+        w.deflate_sockets += self.ws.compressed
         self.waiter = None
         self.up = True
         return True
@@ -423,6 +427,7 @@ class Visitor(Peer):
         self.chat = chat
         self.times: list[int] = []
         self.next_n = 0
+        self.win_acks = 0
         self.assigned = False
         self.prefix = f"{w.run:08x}-{chat >> 16:04x}-{chat & 0xFFFF:04x}-0000-"
         self.head = f"bench {chat} "
@@ -457,6 +462,7 @@ class Visitor(Peer):
                 w.ack_lat.append(now - self.times[n])
                 if now < w.t1_ns:
                     w.acks_window += 1
+                    self.win_acks += 1
                 if w.saturating and now < w.t1_ns:
                     self.send_next()
             return
@@ -477,8 +483,8 @@ class Operator(Peer):
     def __init__(self, w: Worker, index: int) -> None:
         super().__init__(w)
         self.index = index
-        self.convs: list[str] = []
-        self.seqs: dict[str, int] = {}
+        self.convs: list[Any] = []  # ids as the server sent them (int or str)
+        self.seqs: dict[Any, int] = {}
 
     def on_message(self, raw: str) -> None:
         """Visitor messages: latency, delivery, seq order; the rest is counted."""
@@ -486,7 +492,7 @@ class Operator(Peer):
         kind = f.get("type")
         if kind != "message":
             if kind == "assigned":
-                self.convs.append(str(f.get("conversation_id")))
+                self.convs.append(f.get("conversation_id"))
             self.other(f, raw)
             return
         now = time_ns()

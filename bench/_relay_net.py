@@ -285,6 +285,11 @@ class WSClient(asyncio.Protocol):
             self._transport.abort()
 
     @property
+    def compressed(self) -> bool:
+        """Whether permessage-deflate was negotiated."""
+        return self._deflate
+
+    @property
     def write_buffer(self) -> int:
         """Bytes queued in the transport, not yet written to the socket."""
         return self._transport.get_write_buffer_size() if self._transport else 0

@@ -288,6 +288,7 @@ async def attach_real(args: argparse.Namespace, tmp: Path, n_ops: int) -> Target
     if db:
         env = dict(os.environ, CHAT_DATABASE_URL=db)
         await create_operators(args.chatserver, env, ops, args.capacity, tmp)
+        out(f"setup: {n_ops} operator accounts ensured through the CLI")
     t = Target("real", "real", str(addr), port, args.server_pid, origin=args.origin)
     t.operators = ops
     await wait_healthy(t, args.start_timeout)
@@ -321,11 +322,11 @@ async def start_bare(args: argparse.Namespace, tmp: Path, n_ops: int, started: l
 
 
 def stop(t: Target) -> None:
-    """Stop a server this bench started (SIGINT, then SIGTERM, then SIGKILL)."""
+    """Stop a server this bench started (SIGTERM: graceful for uvicorn; then SIGKILL)."""
     proc = t.proc
     if proc is None or proc.poll() is not None:
         return
-    for sig, wait in ((signal.SIGINT, 10), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
         proc.send_signal(sig)
         try:
             proc.wait(wait)
@@ -399,6 +400,7 @@ async def run_phase(t: Target, phase: str, args: argparse.Namespace, tmp: Path, 
     ranges = split(chats, procs)
     op_socket_ranges = split(chats, procs)
     clients: list[Client] = []
+    setup = args.setup_timeout or 60 + 2 * chats / 100  # default: at least 100 sockets/s
     try:
         for p in range(procs):
             mine = [op for op in ops if op["index"] % procs == p]
@@ -429,7 +431,7 @@ async def run_phase(t: Target, phase: str, args: argparse.Namespace, tmp: Path, 
                 "run": run_id,
                 "src_addrs": src,
                 "results": str(tmp / f"res-{phase}-{t.mode}-{p}"),
-                "setup_timeout": args.setup_timeout,
+                "setup_timeout": setup,
                 "connect_concurrency": 100,
             }
             proc = await asyncio.create_subprocess_exec(
@@ -442,12 +444,13 @@ async def run_phase(t: Target, phase: str, args: argparse.Namespace, tmp: Path, 
             c = Client(proc, p)
             c.send(json.dumps(cfg))
             clients.append(c)
-        setup = args.setup_timeout
         ops_ready = await all_expect(clients, "ops_ready", setup + 30)
         res["operators_connected"] = sum(e["operators"] for e in ops_ready)
+        opened = time.time()
         for c in clients:
             c.send("open")
         ready = await all_expect(clients, "ready", 2 * setup + 60)
+        res["setup_s"] = time.time() - opened
         res["visitors"] = sum(e["visitors"] for e in ready)
         res["routed"] = sum(e["routed"] for e in ready)
         t0 = time.time() + 0.5
@@ -506,7 +509,7 @@ def merge(res: dict[str, Any], done: list[dict[str, Any]], tmp: Path, phase: str
     keys = (
         "visitors sent sent_window acks_window recv_window delivered lost dup_msgs seq_gaps "
         "seq_dups unexpected_closes closed_frames stalled oldest_ns write_backlog "
-        "max_stalled_at_once"
+        "max_stalled_at_once deflate_sockets"
     ).split()
     for k in keys:
         vals = [d.get(k, 0) for d in done]
@@ -526,6 +529,7 @@ def merge(res: dict[str, Any], done: list[dict[str, Any]], tmp: Path, phase: str
     res["frames"] = frames
     res["samples"] = samples[:8]
     res["client_cpu"] = [d["cpu_window"] for d in done]
+    res["chat_acks"] = sorted(a for d in done for a in d.get("chat_acks", []))
     for kind in ("lat", "ack", "hs"):
         pooled = array("q")
         for p in range(len(done)):
@@ -549,7 +553,8 @@ def cpu_line(res: dict[str, Any], duration: float) -> str:
     others = ""
     if machine is not None:
         rest = machine * 100 - sum(each) - (server or 0) * 100
-        others = f", everything else on the machine {max(0.0, rest):.0f}%"
+        who = "everything else on the machine" if server is not None else "rest of machine (server too)"
+        others = f", {who} {max(0.0, rest):.0f}%"
     return (
         f"CPU during window (100% = one core; {os.cpu_count()} cores): server {s}, "
         f"clients {sum(each):.0f}% ({len(each)} procs: {per}){others}{busy}"
@@ -593,7 +598,8 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
         out(
             f"{tag}: connect+hello->welcome p50 {ms(pct(hs, 50))}, p99 {ms(pct(hs, 99))}, "
             f"max {ms(pct(hs, 100))}; closed by server while held {res['unexpected_closes']}; "
-            f"{res['procs']} client procs, {res['src_addrs']} source addresses"
+            f"{res['procs']} client procs, {res['src_addrs']} source addresses; "
+            f"opened in {res['setup_s']:.1f} s"
         )
     else:
         lat = res["lat"]
@@ -614,13 +620,23 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
             )
         ack = res["ack"]
         out(
-            f"{tag}: routed {res['routed']}/{res['chats']} chats, sent {res['sent']}, "
+            f"{tag}: routed {res['routed']}/{res['chats']} chats (setup {res['setup_s']:.1f} s), "
+            f"sent {res['sent']}, "
             f"delivered {res['delivered']}, lost {res['lost']}, acked "
             f"{res['acks_window'] / d:.0f} msg/s (send->ack p50 {ms(pct(ack, 50))}, "
             f"p99 {ms(pct(ack, 99))}), p99.9 {ms(pct(lat, 99.9))}, max {ms(pct(lat, 100))}, "
             f"most chats stalled at once {res['max_stalled_at_once']}, seq gaps "
             f"{res['seq_gaps']}, duplicates {res['seq_dups'] + res['dup_msgs']}"
         )
+        acks = res["chat_acks"]
+        if acks:
+            out(
+                f"{tag}: acks per chat in window (fairness): min {acks[0]}, "
+                f"p10 {acks[len(acks) // 10]}, median {acks[len(acks) // 2]}, max {acks[-1]}; "
+                f"chats with no ack {sum(1 for a in acks if a == 0)}"
+            )
+    if args.compression:
+        out(f"{tag}: permessage-deflate offered on every socket, accepted on {res['deflate_sockets']}")
     out(f"{tag}: {cpu_line(res, d)}")
     if res.get("errors"):
         out(f"{tag}: errors by kind: {json.dumps(res['errors'], sort_keys=True)}")
@@ -661,7 +677,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--origin", help=f"Origin header (default {ORIGIN} for a started server)")
     ap.add_argument("--text-bytes", type=int, default=100, help="message text size")
     ap.add_argument("--drain", type=float, default=5, help="max seconds to wait for in-flight")
-    ap.add_argument("--setup-timeout", type=float, default=60, help="max seconds to route chats")
+    ap.add_argument(
+        "--setup-timeout",
+        type=float,
+        default=None,
+        help="max seconds to open (and route) the chats; default 60 + 1 s per 50 chats",
+    )
     ap.add_argument("--start-timeout", type=float, default=60, help="max seconds for /healthz")
     ap.add_argument(
         "--chatserver",
