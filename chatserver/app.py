@@ -13,17 +13,18 @@ from starlette.routing import Route, WebSocketRoute
 from chatserver.assistant import Assistant
 from chatserver.broker import broker_from_url
 from chatserver.core.engine import Engine
+from chatserver.library_store import LibraryStore
 from chatserver.settings import Settings
 from chatserver.storage import repository as repo
 from chatserver.storage.db import create_db_engine, migrate
 from chatserver.storage.writer import MessageWriter
 from chatserver.transport import rest
+from chatserver.transport.admin_api import admin_routes
 from chatserver.transport.auth import TokenSigner
 from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
 from chatserver.transport.state import ServerState
 from chatserver.transport.visitor_ws import visitor_endpoint
-from responses.library import default_library
 
 log = logging.getLogger("chatserver")
 
@@ -50,19 +51,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
             grace_s=settings.operator_grace_s,
             default_handle_s=settings.default_handle_s,
         )
+        library = LibraryStore(writer)
+        await library.load()
         assistant = None
         if settings.suggestions:
-            library = default_library()
-            assistant = Assistant(lambda: library, company_name=settings.company_name)
+            assistant = Assistant(lambda: library.current, company_name=settings.company_name)
         hub = Hub(
             engine=engine,
             broker=broker,
             writer=writer,
             assistant=assistant,
+            record_usage=library.record_usages,
             suggest_cpu_share=settings.suggest_cpu_share,
         )
         app.state.chat = ServerState(
-            settings=settings, db=db, writer=writer, broker=broker, signer=TokenSigner(key.encode()), hub=hub
+            settings=settings,
+            db=db,
+            writer=writer,
+            broker=broker,
+            signer=TokenSigner(key.encode()),
+            hub=hub,
+            library=library,
         )
         await hub.start()
         try:
@@ -82,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         WebSocketRoute("/ws/visitor", visitor_endpoint),
         WebSocketRoute("/ws/operator", operator_endpoint),
+        *admin_routes(),
     ]
     return Starlette(
         routes=routes,

@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from chatserver.assistant import Assistant, Usage
@@ -86,6 +87,17 @@ def _open_envelope(payload: str) -> tuple[int, str]:
     return int(head), text
 
 
+class _ChannelSubscription:
+    """An open broker subscription for one channel, shared by every local socket listening to it."""
+
+    __slots__ = ("cm", "ready", "entered")
+
+    def __init__(self, cm: AbstractAsyncContextManager[Any], ready: asyncio.Future[None]) -> None:
+        self.cm = cm
+        self.ready = ready
+        self.entered = False
+
+
 class Hub:
     """Connections, channels, timers and the effect applier for one server process."""
 
@@ -111,8 +123,8 @@ class Hub:
         self._suggest_wake = asyncio.Event()
         self._suggester: asyncio.Task[None] | None = None
         self._listeners: dict[str, set[Outbox]] = {}
-        self._channel_tasks: dict[str, asyncio.Task[None]] = {}
-        self._channel_ready: dict[str, asyncio.Future[None]] = {}
+        self._channels: dict[str, _ChannelSubscription] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._effects: asyncio.Queue[list[Effect]] = asyncio.Queue()
         self._applier: asyncio.Task[None] | None = None
@@ -159,12 +171,12 @@ class Hub:
             self._applier.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._applier
-        for task in list(self._channel_tasks.values()):
-            task.cancel()
-        for task in list(self._channel_tasks.values()):
-            with contextlib.suppress(asyncio.CancelledError):
+        for sub in list(self._channels.values()):
+            await self._exit_subscription(sub)
+        self._channels.clear()
+        for task in list(self._background):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
-        self._channel_tasks.clear()
 
     # ------------------------------------------------------------------ core driving
 
@@ -312,13 +324,14 @@ class Hub:
         listeners = self._listeners.setdefault(channel, set())
         listeners.add(outbox)
         outbox.channels.add(channel)
-        if channel not in self._channel_tasks:
+        sub = self._channels.get(channel)
+        if sub is None:
             ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._channel_ready[channel] = ready
-            self._channel_tasks[channel] = asyncio.create_task(self._pump(channel, ready))
-        ready = self._channel_ready[channel]
-        if not ready.done():
-            outbox.pending_subscriptions.append(ready)
+            cm = self.broker.subscribe(channel, on_message=self._fan_out_to(channel))
+            sub = self._channels[channel] = _ChannelSubscription(cm, ready)
+            self._spawn(self._enter_subscription(channel, sub))
+        if not sub.ready.done():
+            outbox.pending_subscriptions.append(sub.ready)
 
     def unlisten(self, channel: str, outbox: Outbox) -> None:
         outbox.channels.discard(channel)
@@ -328,17 +341,21 @@ class Hub:
         listeners.discard(outbox)
         if not listeners:
             del self._listeners[channel]
-            self._channel_ready.pop(channel, None)
-            task = self._channel_tasks.pop(channel, None)
-            if task is not None:
-                task.cancel()
+            sub = self._channels.pop(channel, None)
+            if sub is not None and sub.entered:
+                self._spawn(self._exit_subscription(sub))
 
     def forget(self, outbox: Outbox) -> None:
         for channel in list(outbox.channels):
             self.unlisten(channel, outbox)
 
-    async def _pump(self, channel: str, ready: asyncio.Future[None]) -> None:
-        """Hold the channel's subscription open; the broker hands each payload straight to fan-out."""
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _fan_out_to(self, channel: str) -> Callable[[str], None]:
+        """The broker calls this for each payload on the channel: straight into the sockets' outboxes."""
         conversation_id = int(channel[5:]) if channel.startswith("conv:") else None
         listeners = self._listeners
 
@@ -347,14 +364,30 @@ class Hub:
             for outbox in tuple(listeners.get(channel, ())):
                 outbox.deliver(conversation_id, seq, text)
 
+        return fan_out
+
+    async def _enter_subscription(self, channel: str, sub: _ChannelSubscription) -> None:
+        """Subscribe without keeping a task per channel: enter now, exit when the last listener leaves."""
         try:
-            async with self.broker.subscribe(channel, on_message=fan_out):
-                if not ready.done():
-                    ready.set_result(None)
-                await asyncio.Event().wait()  # until unlisten cancels this task
+            await sub.cm.__aenter__()
+            sub.entered = True
+        except Exception:
+            log.exception("could not subscribe to %s", channel)
         finally:
-            if not ready.done():
-                ready.set_result(None)
+            if not sub.ready.done():
+                sub.ready.set_result(None)
+        if sub.entered and self._channels.get(channel) is not sub:
+            await self._exit_subscription(sub)
+
+    @staticmethod
+    async def _exit_subscription(sub: _ChannelSubscription) -> None:
+        if not sub.entered:
+            return
+        sub.entered = False
+        try:
+            await sub.cm.__aexit__(None, None, None)
+        except Exception:
+            log.exception("could not unsubscribe")
 
     # ------------------------------------------------------------------ messages
 
