@@ -69,6 +69,22 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return origins
 
 
+def _segment_pair(env: Mapping[str, str], name: str, *, shares: bool) -> tuple[float, float] | None:
+    """Two numbers "x,y": growing shares of order value (0-1], or falling order values."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        first, second = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise SettingsError(f"{name} must be two numbers like 0.8,0.95, got {raw!r}") from None
+    if shares and not 0 < first < second <= 1:
+        raise SettingsError(f"{name} must be two shares with 0 < first < second <= 1, got {raw!r}")
+    if not shares and not first > second >= 0:
+        raise SettingsError(f"{name} must be two order values with first > second >= 0, got {raw!r}")
+    return first, second
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server reads from its environment, already validated."""
@@ -89,6 +105,11 @@ class Settings:
     suggestions: bool = True
     suggest_cpu_share: float = 0.2
     company_name: str | None = None
+    order_feed_key: str | None = None
+    segment_shares: tuple[float, float] = (0.8, 0.95)
+    segment_amounts: tuple[float, float] | None = None
+    segment_d_cases: int = 3
+    segment_refresh_s: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -115,4 +136,9 @@ class Settings:
             suggestions=_bool(env, "CHAT_SUGGESTIONS", True),
             suggest_cpu_share=_share(env, "CHAT_SUGGEST_CPU_SHARE", 0.2),
             company_name=env.get("CHAT_COMPANY_NAME") or None,
+            order_feed_key=env.get("CHAT_ORDER_FEED_KEY") or None,
+            segment_shares=_segment_pair(env, "CHAT_SEGMENT_SHARES", shares=True) or (0.8, 0.95),
+            segment_amounts=_segment_pair(env, "CHAT_SEGMENT_AMOUNTS", shares=False),
+            segment_d_cases=_int(env, "CHAT_SEGMENT_D_CASES", 3),
+            segment_refresh_s=_float(env, "CHAT_SEGMENT_REFRESH_S", 300.0),
         )

@@ -302,3 +302,149 @@ class ReplyUsage(ReplyUsageBase, table=True):
 
 class ReplyUsagePublic(ReplyUsageBase):
     pass
+
+
+# --- customers, orders, context ----------------------------------------------
+#
+# What the chat knows about a customer beyond the identity: the operators'
+# profile (tags, communication type, notes), order totals kept up to date by
+# the shop's order feed (the segment is derived from them when read), the
+# orders and cases (returns, complaints) the feed pushed, the page a visitor
+# is on, and the ratings visitors gave their conversations.
+
+CLOSED_ORDER_STATUSES = ("cancelled", "canceled", "refunded", "failed")
+CLOSED_CASE_STATUSES = (
+    "closed",
+    "resolved",
+    "rejected",
+    "done",
+    "completed",
+    "cancelled",
+    "canceled",
+    "refunded",
+)
+# Case kinds that count against the customer (segment D).
+COSTLY_CASE_KINDS = ("return", "complaint")
+
+
+class CustomerProfileBase(SQLModel):
+    # JSON list of strings.
+    tags: str = Field(default="[]", sa_type=Text)
+    comm_type: str | None = Field(default=None, max_length=40)
+    notes: str = Field(default="", sa_type=Text)
+    # Bumped by every operator edit; an edit may name the version it started from.
+    version: int = 0
+    updated_at: float | None = None
+    updated_by: int | None = Field(default=None, foreign_key="operator.id", ondelete="SET NULL")
+    # Kept by the order feed: orders not cancelled/refunded, their value, returns and complaints.
+    order_count: int = 0
+    order_total: float = 0.0
+    case_count: int = 0
+
+
+class CustomerProfile(CustomerProfileBase, table=True):
+    __tablename__ = "customer_profile"
+    __table_args__ = (Index("ix_customer_profile_order_total", "order_total"),)
+
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True, ondelete="CASCADE")
+
+
+class CustomerProfilePublic(CustomerProfileBase):
+    customer_id: int
+
+
+class ShopOrderBase(SQLModel):
+    order_id: str = Field(max_length=200)
+    customer_id: int = Field(foreign_key="customer.id")
+    status: str = Field(max_length=40)
+    total: float
+    currency: str = Field(default="", max_length=8)
+    placed_at: float
+    # JSON list of {"name", "qty", "price"}.
+    items: str = Field(default="[]", sa_type=Text)
+    # The shop's own change time when it sent one: an older push never overwrites a newer one.
+    source_updated_at: float | None = None
+    created_at: float
+    updated_at: float
+
+
+class ShopOrder(ShopOrderBase, table=True):
+    __tablename__ = "shop_order"
+    __table_args__ = (
+        UniqueConstraint("order_id", name="uq_shop_order_order_id"),
+        Index("ix_shop_order_customer_placed", "customer_id", "placed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+
+
+class ShopOrderPublic(ShopOrderBase):
+    id: int
+
+
+class CustomerCaseBase(SQLModel):
+    kind: str = Field(max_length=40)
+    case_id: str = Field(max_length=200)
+    customer_id: int = Field(foreign_key="customer.id")
+    status: str = Field(max_length=40)
+    is_open: bool = True
+    text: str = Field(default="", sa_type=Text)
+    order_id: str | None = Field(default=None, max_length=200)
+    source_updated_at: float | None = None
+    created_at: float
+    updated_at: float
+
+
+class CustomerCase(CustomerCaseBase, table=True):
+    __tablename__ = "customer_case"
+    __table_args__ = (
+        UniqueConstraint("kind", "case_id", name="uq_customer_case_kind_id"),
+        Index("ix_customer_case_customer_open", "customer_id", "is_open", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+
+
+class CustomerCasePublic(CustomerCaseBase):
+    id: int
+
+
+class VisitorPageBase(SQLModel):
+    url: str = Field(sa_type=Text)
+    title: str | None = Field(default=None, max_length=300)
+    ts: float
+
+
+class VisitorPage(VisitorPageBase, table=True):
+    __tablename__ = "visitor_page"
+
+    visitor_id: str = Field(foreign_key="visitor.id", primary_key=True, max_length=64, ondelete="CASCADE")
+
+
+class VisitorPagePublic(VisitorPageBase):
+    visitor_id: str
+
+
+class ConversationRatingBase(SQLModel):
+    score: int
+    comment: str | None = Field(default=None, sa_type=Text)
+    ts: float
+
+
+class ConversationRating(ConversationRatingBase, table=True):
+    __tablename__ = "conversation_rating"
+
+    conversation_id: int = Field(foreign_key="conversation.id", primary_key=True, ondelete="CASCADE")
+
+
+class ConversationRatingPublic(ConversationRatingBase):
+    conversation_id: int
+
+
+# A customer's conversations newest first, without a sort (the context beside the chat).
+Index(
+    "ix_conversation_customer_created",
+    Conversation.__table__.c.customer_id,  # type: ignore[attr-defined]
+    Conversation.__table__.c.created_at,  # type: ignore[attr-defined]
+    Conversation.__table__.c.id,  # type: ignore[attr-defined]
+)

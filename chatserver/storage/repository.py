@@ -1226,3 +1226,657 @@ def reply_usage(engine: Engine, *, library: str, language: str | None = None) ->
             .order_by(REPLY_USAGE.c.language, REPLY_USAGE.c.response_id, REPLY_USAGE.c.kind)
         ).all()
     return [ReplyUsagePublic.model_validate(dict(r._mapping)) for r in rows]
+
+
+# --- customers, orders, context ----------------------------------------------
+#
+# The customer beside the chat. The shop's order feed upserts orders and cases
+# (returns, complaints) by the shop's ids and keeps each customer's totals in
+# `customer_profile`; operators edit the profile's tags, type and notes. The
+# context reads are bounded (a fixed number of rows of each kind, whatever the
+# history's length) and run in one snapshot. `viewer_id` None reads anything;
+# an operator's id limits the read to customers and visitors whose
+# conversations that operator holds or held, and anything else reads as absent.
+
+from sqlalchemy import and_, exists, true  # noqa: E402
+
+from .models import (  # noqa: E402
+    CLOSED_CASE_STATUSES,
+    CLOSED_ORDER_STATUSES,
+    COSTLY_CASE_KINDS,
+    ConversationRatingPublic,
+    CustomerCasePublic,
+    CustomerProfilePublic,
+    ShopOrderPublic,
+)
+
+PROFILE: Table = _tables["customer_profile"]
+SHOP_ORDER: Table = _tables["shop_order"]
+CASE: Table = _tables["customer_case"]
+VISITOR_PAGE: Table = _tables["visitor_page"]
+RATING: Table = _tables["conversation_rating"]
+SEGMENTS_SETTING = "customer_segments"
+# How many of a conversation's first messages are read for its opening lines.
+_OPENING_SEQS = 8
+
+
+class UnknownCustomer(NotFound):
+    pass
+
+
+class ProfileVersionConflict(StorageError):
+    """The profile changed since the version the operator edited."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"the profile is at version {current}, not {expected}")
+        self.expected, self.current = expected, current
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedResult:
+    """What a feed push did: "created", "updated" or "stale" (older than what is stored)."""
+
+    outcome: str
+    customer_id: int
+    row: ShopOrderPublic | CustomerCasePublic
+
+
+@dataclasses.dataclass
+class ContextRows:
+    """Everything the context beside the chat shows, as plain rows read in one snapshot."""
+
+    customer: dict[str, Any] | None
+    visitor: dict[str, Any] | None
+    profile: dict[str, Any] | None
+    updated_by: dict[str, Any] | None
+    conversations: list[dict[str, Any]]
+    conversations_total: int
+    handled_by: dict[int, list[dict[str, Any]]]
+    ratings: dict[int, dict[str, Any]]
+    rating_summary: dict[str, Any]
+    openings: dict[int, list[str]]
+    orders: list[dict[str, Any]]
+    open_cases: list[dict[str, Any]]
+    page: dict[str, Any] | None
+    segments: str | None
+
+
+def put_setting(engine: Engine, *, key: str, value: str) -> None:
+    """Store a setting, replacing what was there (caches such as the segment cut-offs)."""
+    with write_transaction(engine) as conn:
+        if _insert_if_absent(conn, SETTING, {"key": key, "value": value}, ["key"]) is None:
+            conn.execute(update(SETTING).where(SETTING.c.key == key).values(value=value))
+
+
+def merge_visitor_history(engine: Engine, *, visitor_id: str, customer_id: int, now: float) -> int:
+    """Link a visitor to a customer and hand the customer the visitor's anonymous conversations.
+
+    Conversations that already belong to a customer keep theirs. Returns how many moved.
+    """
+    with write_transaction(engine) as conn:
+        linked = conn.execute(
+            update(VISITOR).where(VISITOR.c.id == visitor_id).values(customer_id=customer_id, last_seen=now)
+        )
+        if linked.rowcount == 0:
+            raise UnknownVisitor(f"no visitor {visitor_id!r}")
+        moved = conn.execute(
+            update(CONVERSATION)
+            .where(CONVERSATION.c.visitor_id == visitor_id, CONVERSATION.c.customer_id.is_(None))
+            .values(customer_id=customer_id)
+        )
+        return int(moved.rowcount)
+
+
+def _feed_customer(
+    conn: Connection, external_id: str, details: Mapping[str, str | None] | None, now: float
+) -> int:
+    """The customer with this shop id, created on first mention; the feed never moves last_seen."""
+    values = {
+        "external_id": external_id,
+        "name": None,
+        "email": None,
+        "locale": None,
+        "first_seen": now,
+        "last_seen": now,
+        "created_at": now,
+    }
+    fresh = {k: v for k, v in (details or {}).items() if k in ("name", "email", "locale") and v}
+    values.update(fresh)
+    created = _insert_if_absent(conn, CUSTOMER, values, ["external_id"])
+    if created is not None:
+        return int(created)
+    if fresh:
+        conn.execute(update(CUSTOMER).where(CUSTOMER.c.external_id == external_id).values(**fresh))
+    return int(conn.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.external_id == external_id)).scalar_one())
+
+
+def _ensure_profile(conn: Connection, customer_id: int) -> None:
+    _insert_if_absent(
+        conn,
+        PROFILE,
+        {
+            "customer_id": customer_id,
+            "tags": "[]",
+            "comm_type": None,
+            "notes": "",
+            "version": 0,
+            "order_count": 0,
+            "order_total": 0.0,
+            "case_count": 0,
+        },
+        ["customer_id"],
+    )
+
+
+def _refresh_stats(conn: Connection, customer_ids: Iterable[int]) -> None:
+    """Recount a customer's orders, order value and costly cases from the rows (idempotent)."""
+    for customer_id in set(customer_ids):
+        count, total = conn.execute(
+            select(func.count(), func.coalesce(func.sum(SHOP_ORDER.c.total), 0.0)).where(
+                SHOP_ORDER.c.customer_id == customer_id,
+                SHOP_ORDER.c.status.not_in(CLOSED_ORDER_STATUSES),
+            )
+        ).one()
+        cases = conn.execute(
+            select(func.count()).where(CASE.c.customer_id == customer_id, CASE.c.kind.in_(COSTLY_CASE_KINDS))
+        ).scalar_one()
+        _ensure_profile(conn, customer_id)
+        conn.execute(
+            update(PROFILE)
+            .where(PROFILE.c.customer_id == customer_id)
+            .values(order_count=count, order_total=float(total), case_count=cases)
+        )
+
+
+def _is_stale(stored: float | None, incoming: float | None) -> bool:
+    return stored is not None and incoming is not None and incoming < stored
+
+
+def upsert_order(
+    engine: Engine,
+    *,
+    order_id: str,
+    external_customer_id: str,
+    status: str,
+    total: float,
+    currency: str,
+    placed_at: float | None,
+    items: str,
+    source_updated_at: float | None = None,
+    customer: Mapping[str, str | None] | None = None,
+    now: float,
+) -> FeedResult:
+    """Store the shop's order by its id: the first push inserts, every later one updates.
+
+    A push carrying an `updated_at` older than the stored one changes nothing ("stale").
+    The customer is created from the shop's id when the chat has not met them yet.
+    """
+    with write_transaction(engine) as conn:
+        customer_id = _feed_customer(conn, external_customer_id, customer, now)
+        values: dict[str, Any] = {
+            "order_id": order_id,
+            "customer_id": customer_id,
+            "status": status,
+            "total": total,
+            "currency": currency,
+            "placed_at": now if placed_at is None else placed_at,
+            "items": items,
+            "source_updated_at": source_updated_at,
+            "created_at": now,
+            "updated_at": now,
+        }
+        outcome = "created"
+        if _insert_if_absent(conn, SHOP_ORDER, values, ["order_id"]) is None:
+            stored = conn.execute(select(SHOP_ORDER).where(SHOP_ORDER.c.order_id == order_id)).one()
+            if _is_stale(stored.source_updated_at, source_updated_at):
+                return FeedResult(
+                    "stale", stored.customer_id, ShopOrderPublic.model_validate(dict(stored._mapping))
+                )
+            changes = {k: v for k, v in values.items() if k not in ("order_id", "created_at")}
+            if placed_at is None:
+                del changes["placed_at"]
+            if source_updated_at is None:
+                del changes["source_updated_at"]
+            conn.execute(update(SHOP_ORDER).where(SHOP_ORDER.c.id == stored.id).values(**changes))
+            outcome = "updated"
+            _refresh_stats(conn, [stored.customer_id, customer_id])
+        else:
+            _refresh_stats(conn, [customer_id])
+        row = conn.execute(select(SHOP_ORDER).where(SHOP_ORDER.c.order_id == order_id)).one()
+    return FeedResult(outcome, customer_id, ShopOrderPublic.model_validate(dict(row._mapping)))
+
+
+def upsert_case(
+    engine: Engine,
+    *,
+    kind: str,
+    case_id: str,
+    external_customer_id: str,
+    status: str,
+    text: str,
+    order_id: str | None = None,
+    source_updated_at: float | None = None,
+    now: float,
+) -> FeedResult:
+    """Store a return, complaint or other case by (kind, the shop's id); repeats update it."""
+    is_open = status not in CLOSED_CASE_STATUSES
+    with write_transaction(engine) as conn:
+        customer_id = _feed_customer(conn, external_customer_id, None, now)
+        values: dict[str, Any] = {
+            "kind": kind,
+            "case_id": case_id,
+            "customer_id": customer_id,
+            "status": status,
+            "is_open": is_open,
+            "text": text,
+            "order_id": order_id,
+            "source_updated_at": source_updated_at,
+            "created_at": now,
+            "updated_at": now,
+        }
+        outcome = "created"
+        key = (CASE.c.kind == kind, CASE.c.case_id == case_id)
+        if _insert_if_absent(conn, CASE, values, ["kind", "case_id"]) is None:
+            stored = conn.execute(select(CASE).where(*key)).one()
+            if _is_stale(stored.source_updated_at, source_updated_at):
+                return FeedResult(
+                    "stale", stored.customer_id, CustomerCasePublic.model_validate(dict(stored._mapping))
+                )
+            changes = {k: v for k, v in values.items() if k not in ("kind", "case_id", "created_at")}
+            if source_updated_at is None:
+                del changes["source_updated_at"]
+            if order_id is None:
+                del changes["order_id"]
+            conn.execute(update(CASE).where(CASE.c.id == stored.id).values(**changes))
+            outcome = "updated"
+            _refresh_stats(conn, [stored.customer_id, customer_id])
+        else:
+            _refresh_stats(conn, [customer_id])
+        row = conn.execute(select(CASE).where(*key)).one()
+    return FeedResult(outcome, customer_id, CustomerCasePublic.model_validate(dict(row._mapping)))
+
+
+def get_customer_profile(engine: Engine, *, customer_id: int) -> CustomerProfilePublic | None:
+    with read_transaction(engine) as conn:
+        row = conn.execute(select(PROFILE).where(PROFILE.c.customer_id == customer_id)).one_or_none()
+    return None if row is None else CustomerProfilePublic.model_validate(dict(row._mapping))
+
+
+def update_customer_profile(
+    engine: Engine,
+    *,
+    customer_id: int,
+    changes: Mapping[str, Any],
+    operator_id: int | None,
+    expected_version: int | None = None,
+    now: float,
+) -> CustomerProfilePublic:
+    """Change some of tags (JSON text), comm_type and notes; bumps the version.
+
+    Raises UnknownCustomer, or ProfileVersionConflict when `expected_version` is stale.
+    """
+    unknown = set(changes) - {"tags", "comm_type", "notes"}
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    with write_transaction(engine) as conn:
+        if conn.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == customer_id)).first() is None:
+            raise UnknownCustomer(f"no customer {customer_id}")
+        _ensure_profile(conn, customer_id)
+        statement = update(PROFILE).where(PROFILE.c.customer_id == customer_id)
+        if expected_version is not None:
+            statement = statement.where(PROFILE.c.version == expected_version)
+        done = conn.execute(
+            statement.values(**changes, version=PROFILE.c.version + 1, updated_at=now, updated_by=operator_id)
+        )
+        row = conn.execute(select(PROFILE).where(PROFILE.c.customer_id == customer_id)).one()
+        if done.rowcount == 0:
+            assert expected_version is not None
+            raise ProfileVersionConflict(expected_version, row.version)
+    return CustomerProfilePublic.model_validate(dict(row._mapping))
+
+
+def set_visitor_page(engine: Engine, *, visitor_id: str, url: str, title: str | None, now: float) -> None:
+    """Remember the page the visitor is on (one row per visitor, replaced)."""
+    values = {"visitor_id": visitor_id, "url": url, "title": title, "ts": now}
+    with write_transaction(engine) as conn:
+        if _insert_if_absent(conn, VISITOR_PAGE, values, ["visitor_id"]) is None:
+            conn.execute(
+                update(VISITOR_PAGE)
+                .where(VISITOR_PAGE.c.visitor_id == visitor_id)
+                .values(url=url, title=title, ts=now)
+            )
+
+
+def rate_conversation(
+    engine: Engine, *, conversation_id: int, visitor_id: str, score: int, comment: str | None, now: float
+) -> ConversationRatingPublic | None:
+    """The visitor's rating of their own conversation (a new rating replaces the old); None if not theirs."""
+    values = {"conversation_id": conversation_id, "score": score, "comment": comment, "ts": now}
+    with write_transaction(engine) as conn:
+        owner = conn.execute(
+            select(CONVERSATION.c.visitor_id).where(CONVERSATION.c.id == conversation_id)
+        ).scalar_one_or_none()
+        if owner != visitor_id:
+            return None
+        if _insert_if_absent(conn, RATING, values, ["conversation_id"]) is None:
+            conn.execute(
+                update(RATING)
+                .where(RATING.c.conversation_id == conversation_id)
+                .values(score=score, comment=comment, ts=now)
+            )
+    return ConversationRatingPublic.model_validate(values)
+
+
+def order_totals(engine: Engine) -> list[float]:
+    """Every customer's order value above zero, largest first: the input of the Pareto cut-offs."""
+    with read_transaction(engine) as conn:
+        return list(
+            conn.execute(
+                select(PROFILE.c.order_total)
+                .where(PROFILE.c.order_total > 0)
+                .order_by(PROFILE.c.order_total.desc())
+            ).scalars()
+        )
+
+
+def _held_by(operator_id: int) -> ColumnElement[bool]:
+    """A conversation this operator holds or held (assigned at some point, or kept after closing)."""
+    handled = exists().where(EVENT.c.conversation_id == CONVERSATION.c.id, EVENT.c.operator_id == operator_id)
+    return or_(CONVERSATION.c.operator_id == operator_id, handled)
+
+
+def _may_view(conn: Connection, who: ColumnElement[bool], viewer_id: int | None) -> bool:
+    if viewer_id is None:
+        return True
+    found = conn.execute(select(CONVERSATION.c.id).where(who, _held_by(viewer_id)).limit(1)).first()
+    return found is not None
+
+
+def _rows(result: Iterable[Row[Any]]) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in result]
+
+
+_CONVERSATION_COLUMNS = (
+    CONVERSATION.c.id,
+    CONVERSATION.c.visitor_id,
+    CONVERSATION.c.customer_id,
+    CONVERSATION.c.state,
+    CONVERSATION.c.operator_id,
+    CONVERSATION.c.team,
+    CONVERSATION.c.locale,
+    CONVERSATION.c.created_at,
+    CONVERSATION.c.assigned_at,
+    CONVERSATION.c.closed_at,
+    CONVERSATION.c.last_seq,
+)
+
+
+def _conversation_list(
+    conn: Connection, who: ColumnElement[bool], *, exclude: int | None, before: int | None, limit: int
+) -> list[dict[str, Any]]:
+    where = [who]
+    if exclude is not None:
+        where.append(CONVERSATION.c.id != exclude)
+    if before is not None:
+        pivot = conn.execute(
+            select(CONVERSATION.c.created_at).where(who, CONVERSATION.c.id == before)
+        ).scalar_one_or_none()
+        if pivot is None:
+            return []
+        where.append(
+            or_(
+                CONVERSATION.c.created_at < pivot,
+                and_(CONVERSATION.c.created_at == pivot, CONVERSATION.c.id < before),
+            )
+        )
+    return _rows(
+        conn.execute(
+            select(*_CONVERSATION_COLUMNS)
+            .where(*where)
+            .order_by(CONVERSATION.c.created_at.desc(), CONVERSATION.c.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+_Details = tuple[dict[int, list[dict[str, Any]]], dict[int, dict[str, Any]], dict[int, list[str]]]
+# (conversations, handled_by, ratings, openings)
+HistoryRows = tuple[
+    list[dict[str, Any]], dict[int, list[dict[str, Any]]], dict[int, dict[str, Any]], dict[int, list[str]]
+]
+
+
+def _conversation_details(conn: Connection, ids: list[int]) -> _Details:
+    """For these conversations: who handled each, its rating, its visitor's opening lines."""
+    handled: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    ratings: dict[int, dict[str, Any]] = {}
+    openings: dict[int, list[str]] = {i: [] for i in ids}
+    if not ids:
+        return handled, ratings, openings
+    operators = conn.execute(
+        select(
+            EVENT.c.conversation_id, EVENT.c.operator_id, OPERATOR.c.name, func.min(EVENT.c.id).label("first")
+        )
+        .join(OPERATOR, OPERATOR.c.id == EVENT.c.operator_id)
+        .where(EVENT.c.conversation_id.in_(ids), EVENT.c.operator_id.is_not(None))
+        .group_by(EVENT.c.conversation_id, EVENT.c.operator_id, OPERATOR.c.name)
+        .order_by(EVENT.c.conversation_id, "first")
+    ).all()
+    for cid, oid, name, _first in operators:
+        handled[cid].append({"id": oid, "name": name})
+    for row in conn.execute(select(RATING).where(RATING.c.conversation_id.in_(ids))):
+        ratings[row.conversation_id] = {"score": row.score, "comment": row.comment, "ts": row.ts}
+    lines = conn.execute(
+        select(MESSAGE.c.conversation_id, MESSAGE.c.text)
+        .where(
+            MESSAGE.c.conversation_id.in_(ids),
+            MESSAGE.c.seq <= _OPENING_SEQS,
+            MESSAGE.c.sender == "visitor",
+        )
+        .order_by(MESSAGE.c.conversation_id, MESSAGE.c.seq)
+    ).all()
+    for cid, text in lines:
+        openings[cid].append(text)
+    return handled, ratings, openings
+
+
+def _rating_summary(conn: Connection, who: ColumnElement[bool]) -> dict[str, Any]:
+    count, average = conn.execute(
+        select(func.count(RATING.c.score), func.avg(RATING.c.score))
+        .select_from(RATING)
+        .join(CONVERSATION, CONVERSATION.c.id == RATING.c.conversation_id)
+        .where(who)
+    ).one()
+    return {"count": int(count), "average": None if average is None else round(float(average), 2)}
+
+
+def context_rows(
+    engine: Engine,
+    *,
+    customer_id: int | None = None,
+    visitor_id: str | None = None,
+    viewer_id: int | None = None,
+    current_conversation_id: int | None = None,
+    conversations: int = 10,
+    orders: int = 5,
+    cases: int = 10,
+) -> ContextRows | None:
+    """The rows of a customer's context (or, with `visitor_id`, an anonymous visitor's).
+
+    None when the customer or visitor does not exist or the viewer may not see them.
+    `current_conversation_id` is left out of the conversation list (it is on screen).
+    """
+    if (customer_id is None) == (visitor_id is None):
+        raise ValueError("give exactly one of customer_id and visitor_id")
+    with read_transaction(engine) as conn:
+        customer = visitor = profile = updated_by = page = None
+        if customer_id is not None:
+            who = CONVERSATION.c.customer_id == customer_id
+            found = conn.execute(select(CUSTOMER).where(CUSTOMER.c.id == customer_id)).one_or_none()
+            if found is None or not _may_view(conn, who, viewer_id):
+                return None
+            customer = dict(found._mapping)
+            row = conn.execute(select(PROFILE).where(PROFILE.c.customer_id == customer_id)).one_or_none()
+            profile = None if row is None else dict(row._mapping)
+            if profile is not None and profile["updated_by"] is not None:
+                op = conn.execute(
+                    select(OPERATOR.c.id, OPERATOR.c.name).where(OPERATOR.c.id == profile["updated_by"])
+                ).one_or_none()
+                updated_by = None if op is None else dict(op._mapping)
+            page_row = conn.execute(
+                select(VISITOR_PAGE.c.url, VISITOR_PAGE.c.title, VISITOR_PAGE.c.ts)
+                .join(VISITOR, VISITOR.c.id == VISITOR_PAGE.c.visitor_id)
+                .where(VISITOR.c.customer_id == customer_id)
+                .order_by(VISITOR_PAGE.c.ts.desc())
+                .limit(1)
+            ).one_or_none()
+            order_rows = _rows(
+                conn.execute(
+                    select(SHOP_ORDER)
+                    .where(SHOP_ORDER.c.customer_id == customer_id)
+                    .order_by(SHOP_ORDER.c.placed_at.desc())
+                    .limit(orders)
+                )
+            )
+            case_rows = _rows(
+                conn.execute(
+                    select(CASE)
+                    .where(CASE.c.customer_id == customer_id, CASE.c.is_open.is_(true()))
+                    .order_by(CASE.c.updated_at.desc())
+                    .limit(cases)
+                )
+            )
+        else:
+            assert visitor_id is not None
+            who = CONVERSATION.c.visitor_id == visitor_id
+            found = conn.execute(select(VISITOR).where(VISITOR.c.id == visitor_id)).one_or_none()
+            if found is None or not _may_view(conn, who, viewer_id):
+                return None
+            visitor = dict(found._mapping)
+            page_row = conn.execute(
+                select(VISITOR_PAGE.c.url, VISITOR_PAGE.c.title, VISITOR_PAGE.c.ts).where(
+                    VISITOR_PAGE.c.visitor_id == visitor_id
+                )
+            ).one_or_none()
+            order_rows, case_rows = [], []
+        page = None if page_row is None else dict(page_row._mapping)
+        listed = _conversation_list(
+            conn, who, exclude=current_conversation_id, before=None, limit=conversations
+        )
+        total = conn.execute(select(func.count()).select_from(CONVERSATION).where(who)).scalar_one()
+        handled, ratings, openings = _conversation_details(conn, [c["id"] for c in listed])
+        summary = _rating_summary(conn, who)
+        segments = conn.execute(
+            select(SETTING.c.value).where(SETTING.c.key == SEGMENTS_SETTING)
+        ).scalar_one_or_none()
+    return ContextRows(
+        customer=customer,
+        visitor=visitor,
+        profile=profile,
+        updated_by=updated_by,
+        conversations=listed,
+        conversations_total=int(total),
+        handled_by=handled,
+        ratings=ratings,
+        rating_summary=summary,
+        openings=openings,
+        orders=order_rows,
+        open_cases=case_rows,
+        page=page,
+        segments=segments,
+    )
+
+
+def conversation_history(
+    engine: Engine,
+    *,
+    customer_id: int | None = None,
+    visitor_id: str | None = None,
+    viewer_id: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> HistoryRows | None:
+    """A page of a customer's (or visitor's) conversations, newest first, older than `before`.
+
+    Returns (conversations, handled_by, ratings, openings), or None when not visible.
+    """
+    if (customer_id is None) == (visitor_id is None):
+        raise ValueError("give exactly one of customer_id and visitor_id")
+    who = (
+        CONVERSATION.c.customer_id == customer_id
+        if customer_id is not None
+        else CONVERSATION.c.visitor_id == visitor_id
+    )
+    owner = (
+        select(CUSTOMER.c.id).where(CUSTOMER.c.id == customer_id)
+        if customer_id is not None
+        else select(VISITOR.c.id).where(VISITOR.c.id == visitor_id)
+    )
+    with read_transaction(engine) as conn:
+        if conn.execute(owner).first() is None or not _may_view(conn, who, viewer_id):
+            return None
+        listed = _conversation_list(conn, who, exclude=None, before=before, limit=limit)
+        handled, ratings, openings = _conversation_details(conn, [c["id"] for c in listed])
+    return listed, handled, ratings, openings
+
+
+def can_view_customer(engine: Engine, *, customer_id: int, viewer_id: int | None) -> bool:
+    """The customer exists and the viewer may see them (None sees everyone)."""
+    with read_transaction(engine) as conn:
+        if conn.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == customer_id)).first() is None:
+            return False
+        return _may_view(conn, CONVERSATION.c.customer_id == customer_id, viewer_id)
+
+
+@dataclasses.dataclass
+class TranscriptRows:
+    """One conversation (as listed), who handled it, its rating, and a page of its messages."""
+
+    conversation: dict[str, Any]
+    handled_by: list[dict[str, Any]]
+    rating: dict[str, Any] | None
+    opening: list[str]
+    messages: list[StoredMessage]
+
+
+def transcript_page(
+    engine: Engine,
+    *,
+    conversation_id: int,
+    customer_id: int | None = None,
+    visitor_id: str | None = None,
+    viewer_id: int | None = None,
+    after_seq: int = 0,
+    limit: int = 100,
+) -> TranscriptRows | None:
+    """A conversation of this customer (or visitor) and up to `limit` messages after `after_seq`.
+
+    None when the conversation is not theirs or the viewer may not see the customer.
+    """
+    if (customer_id is None) == (visitor_id is None):
+        raise ValueError("give exactly one of customer_id and visitor_id")
+    who = (
+        CONVERSATION.c.customer_id == customer_id
+        if customer_id is not None
+        else CONVERSATION.c.visitor_id == visitor_id
+    )
+    with read_transaction(engine) as conn:
+        row = conn.execute(
+            select(*_CONVERSATION_COLUMNS).where(CONVERSATION.c.id == conversation_id, who)
+        ).one_or_none()
+        if row is None or not _may_view(conn, who, viewer_id):
+            return None
+        handled, ratings, openings = _conversation_details(conn, [conversation_id])
+        messages = conn.execute(
+            select(*_MESSAGE_COLUMNS)
+            .where(MESSAGE.c.conversation_id == conversation_id, MESSAGE.c.seq > after_seq)
+            .order_by(MESSAGE.c.seq)
+            .limit(limit)
+        ).all()
+    return TranscriptRows(
+        dict(row._mapping),
+        handled[conversation_id],
+        ratings.get(conversation_id),
+        openings[conversation_id],
+        [_stored(m, duplicate=False) for m in messages],
+    )

@@ -1,0 +1,8 @@
+"""The customer beside the chat: who they are, what they bought, how to talk to them.
+
+- ``typology``: the communication types an operator can note, each with its handling hint.
+- ``segments``: the A/B/C/D segment from the customer's order value (Pareto).
+- ``context``: the context shown beside the chat, built the same way for the ``assigned``
+  frame, the REST routes and ``bench/history.py``.
+- ``pages``: the page the visitor is on, reported by the widget.
+"""
