@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await hub.stop()
+            await library.close()
             await broker.disconnect()
             await writer.stop()
             db.dispose()
