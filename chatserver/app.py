@@ -21,6 +21,7 @@ from chatserver.storage.writer import MessageWriter
 from chatserver.transport import rest
 from chatserver.transport.admin_api import admin_routes
 from chatserver.transport.auth import TokenSigner
+from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
 from chatserver.transport.state import ServerState
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         WebSocketRoute("/ws/visitor", visitor_endpoint),
         WebSocketRoute("/ws/operator", operator_endpoint),
+        *customer_routes(),
         *admin_routes(),
     ]
     return Starlette(

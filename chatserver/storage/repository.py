@@ -1734,7 +1734,7 @@ def context_rows(
                 conn.execute(
                     select(SHOP_ORDER)
                     .where(SHOP_ORDER.c.customer_id == customer_id)
-                    .order_by(SHOP_ORDER.c.placed_at.desc())
+                    .order_by(SHOP_ORDER.c.placed_at.desc(), SHOP_ORDER.c.id.desc())
                     .limit(orders)
                 )
             )

@@ -32,6 +32,7 @@ from chatserver.core.effects import (
     StartTimer,
 )
 from chatserver.core.engine import Engine
+from chatserver.customers.context import context_for_assigned
 from chatserver.storage import repository as repo
 from chatserver.storage.records import NewMessage, StoredMessage
 from chatserver.storage.writer import MessageWriter
@@ -624,11 +625,7 @@ class Hub:
         conv = await self.writer.read(repo.get_conversation, conversation_id=conversation_id)
         if conv is None:
             return
-        customer = None
-        if conv.customer_id is not None:
-            c = await self.writer.read(repo.get_customer, customer_id=conv.customer_id)
-            if c is not None:
-                customer = {"id": c.id, "name": c.name, "email": c.email, "external_id": c.external_id}
+        customer = await context_for_assigned(self.writer, conv)
         if self.assistant is not None:
             info = await self._operator_public(conv.operator_id) if conv.operator_id else None
             name = str(customer["name"]) if customer and customer["name"] else None

@@ -115,6 +115,11 @@ async def create_visitor_session(request: Request) -> Response:
         )
         visitor_id = existing.id
     assert visitor_id is not None
+    if customer_id is not None and existing is not None:
+        # Signed in: the visitor's earlier anonymous conversations become the customer's.
+        await state.writer.run(
+            repo.merge_visitor_history, visitor_id=visitor_id, customer_id=customer_id, now=now
+        )
     token = state.signer.issue(
         kind="visitor", subject=visitor_id, ttl_s=state.settings.visitor_token_ttl_s, now=now
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from chatserver.customers.pages import PAGE, visitor_page
 from chatserver.storage import repository as repo
 
 from . import frames as f
@@ -51,7 +52,11 @@ class VisitorSession:
         self.visitor = visitor
 
     def handlers(self) -> dict[str, Any]:
-        return {f.MESSAGE: self.on_message, f.TYPING: self.on_typing, f.HELLO: self.on_hello}
+        handlers = {f.MESSAGE: self.on_message, f.TYPING: self.on_typing, f.HELLO: self.on_hello}
+        return {**handlers, PAGE: self.on_page}
+
+    async def on_page(self, frame: dict[str, Any]) -> None:
+        await visitor_page(self.state, self.visitor.id, frame)
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
