@@ -67,6 +67,17 @@ async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
         await websocket.close(code=code, reason=reason)
 
 
+async def open_session(
+    websocket: WebSocket, settings: Settings, signer: TokenSigner, kind: str
+) -> tuple[TokenClaims, dict[str, Any]] | None:
+    """Origin check, handshake and hello, the same for both endpoints; None when the socket was refused."""
+    if not origin_allowed(websocket, settings):
+        await refuse_origin(websocket)
+        return None
+    await websocket.accept()
+    return await await_hello(websocket, signer=signer, kind=kind, timeout_s=settings.hello_timeout_s)
+
+
 def make_outbox(websocket: WebSocket) -> Outbox:
     async def close(code: int, reason: str) -> None:
         await websocket.close(code=code, reason=reason)

@@ -13,7 +13,7 @@ from chatserver.core.roster import STATUSES
 from chatserver.storage import repository as repo
 
 from . import frames as f
-from .connection import await_hello, make_outbox, origin_allowed, refuse_origin, serve_frames
+from .connection import make_outbox, open_session, serve_frames
 from .hub import ack_frame
 from .outbox import Outbox
 from .state import ServerState, server_state
@@ -115,13 +115,7 @@ class OperatorSession:
 
 async def operator_endpoint(websocket: WebSocket) -> None:
     state = server_state(websocket.app)
-    if not origin_allowed(websocket, state.settings):
-        await refuse_origin(websocket)
-        return
-    await websocket.accept()
-    hello = await await_hello(
-        websocket, signer=state.signer, kind="operator", timeout_s=state.settings.hello_timeout_s
-    )
+    hello = await open_session(websocket, state.settings, state.signer, "operator")
     if hello is None:
         return
     claims, _hello = hello
