@@ -448,3 +448,9 @@ Index(
     Conversation.__table__.c.created_at,  # type: ignore[attr-defined]
     Conversation.__table__.c.id,  # type: ignore[attr-defined]
 )
+# The conversations an operator handled: who may see a customer beside the chat.
+Index(
+    "ix_conversation_event_operator",
+    ConversationEvent.__table__.c.operator_id,  # type: ignore[attr-defined]
+    ConversationEvent.__table__.c.conversation_id,  # type: ignore[attr-defined]
+)

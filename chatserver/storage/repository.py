@@ -1238,7 +1238,7 @@ def reply_usage(engine: Engine, *, library: str, language: str | None = None) ->
 # an operator's id limits the read to customers and visitors whose
 # conversations that operator holds or held, and anything else reads as absent.
 
-from sqlalchemy import and_, exists, true  # noqa: E402
+from sqlalchemy import and_, true  # noqa: E402
 
 from .models import (  # noqa: E402
     CLOSED_CASE_STATUSES,
@@ -1579,17 +1579,25 @@ def order_totals(engine: Engine) -> list[float]:
         )
 
 
-def _held_by(operator_id: int) -> ColumnElement[bool]:
-    """A conversation this operator holds or held (assigned at some point, or kept after closing)."""
-    handled = exists().where(EVENT.c.conversation_id == CONVERSATION.c.id, EVENT.c.operator_id == operator_id)
-    return or_(CONVERSATION.c.operator_id == operator_id, handled)
-
-
 def _may_view(conn: Connection, who: ColumnElement[bool], viewer_id: int | None) -> bool:
+    """Whether the viewer holds or held one of these conversations (None may view anything).
+
+    Held: the conversation names the operator, or its event log does (an assignment, even
+    one later requeued or transferred). Two index searches rather than one OR, which
+    PostgreSQL would answer by scanning the whole event log.
+    """
     if viewer_id is None:
         return True
-    found = conn.execute(select(CONVERSATION.c.id).where(who, _held_by(viewer_id)).limit(1)).first()
-    return found is not None
+    holds = select(CONVERSATION.c.id).where(who, CONVERSATION.c.operator_id == viewer_id).limit(1)
+    if conn.execute(holds).first() is not None:
+        return True
+    held = (
+        select(EVENT.c.conversation_id)
+        .join(CONVERSATION, CONVERSATION.c.id == EVENT.c.conversation_id)
+        .where(who, EVENT.c.operator_id == viewer_id)
+        .limit(1)
+    )
+    return conn.execute(held).first() is not None
 
 
 def _rows(result: Iterable[Row[Any]]) -> list[dict[str, Any]]:
@@ -1741,7 +1749,7 @@ def context_rows(
             case_rows = _rows(
                 conn.execute(
                     select(CASE)
-                    .where(CASE.c.customer_id == customer_id, CASE.c.is_open.is_(true()))
+                    .where(CASE.c.customer_id == customer_id, CASE.c.is_open == true())
                     .order_by(CASE.c.updated_at.desc())
                     .limit(cases)
                 )

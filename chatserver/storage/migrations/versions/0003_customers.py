@@ -96,9 +96,13 @@ def upgrade() -> None:
         sa.Column("ts", sa.Float(), nullable=False),
     )
     op.create_index("ix_conversation_customer_created", "conversation", ["customer_id", "created_at", "id"])
+    op.create_index(
+        "ix_conversation_event_operator", "conversation_event", ["operator_id", "conversation_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_conversation_event_operator", table_name="conversation_event")
     op.drop_index("ix_conversation_customer_created", table_name="conversation")
     for table in ("conversation_rating", "visitor_page", "customer_case", "shop_order", "customer_profile"):
         op.drop_table(table)
