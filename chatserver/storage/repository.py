@@ -1579,25 +1579,27 @@ def order_totals(engine: Engine) -> list[float]:
         )
 
 
-def _may_view(conn: Connection, who: ColumnElement[bool], viewer_id: int | None) -> bool:
-    """Whether the viewer holds or held one of these conversations (None may view anything).
+def _may_view_clause(who: ColumnElement[bool], viewer_id: int) -> ColumnElement[bool]:
+    """True when the viewer holds or held one of these conversations.
 
     Held: the conversation names the operator, or its event log does (an assignment, even
-    one later requeued or transferred). Two index searches rather than one OR, which
-    PostgreSQL would answer by scanning the whole event log.
+    one later requeued or transferred). Two uncorrelated EXISTS, each an index search; one
+    correlated OR would make PostgreSQL scan the whole event log.
     """
-    if viewer_id is None:
-        return True
-    holds = select(CONVERSATION.c.id).where(who, CONVERSATION.c.operator_id == viewer_id).limit(1)
-    if conn.execute(holds).first() is not None:
-        return True
+    holds = select(CONVERSATION.c.id).where(who, CONVERSATION.c.operator_id == viewer_id)
     held = (
         select(EVENT.c.conversation_id)
         .join(CONVERSATION, CONVERSATION.c.id == EVENT.c.conversation_id)
         .where(who, EVENT.c.operator_id == viewer_id)
-        .limit(1)
     )
-    return conn.execute(held).first() is not None
+    return or_(holds.exists(), held.exists())
+
+
+def _may_view(conn: Connection, who: ColumnElement[bool], viewer_id: int | None) -> bool:
+    """Whether the viewer may see these conversations' customer or visitor (None sees all)."""
+    if viewer_id is None:
+        return True
+    return bool(conn.execute(select(_may_view_clause(who, viewer_id))).scalar())
 
 
 def _rows(result: Iterable[Row[Any]]) -> list[dict[str, Any]]:
@@ -1616,12 +1618,17 @@ _CONVERSATION_COLUMNS = (
     CONVERSATION.c.assigned_at,
     CONVERSATION.c.closed_at,
     CONVERSATION.c.last_seq,
+    RATING.c.score.label("rating_score"),
+    RATING.c.comment.label("rating_comment"),
+    RATING.c.ts.label("rating_ts"),
 )
+_CONVERSATIONS_RATED = CONVERSATION.outerjoin(RATING, RATING.c.conversation_id == CONVERSATION.c.id)
 
 
 def _conversation_list(
     conn: Connection, who: ColumnElement[bool], *, exclude: int | None, before: int | None, limit: int
 ) -> list[dict[str, Any]]:
+    """Conversations newest first (each with its rating), older than `before` when given."""
     where = [who]
     if exclude is not None:
         where.append(CONVERSATION.c.id != exclude)
@@ -1640,6 +1647,7 @@ def _conversation_list(
     return _rows(
         conn.execute(
             select(*_CONVERSATION_COLUMNS)
+            .select_from(_CONVERSATIONS_RATED)
             .where(*where)
             .order_by(CONVERSATION.c.created_at.desc(), CONVERSATION.c.id.desc())
             .limit(limit)
@@ -1654,11 +1662,16 @@ HistoryRows = tuple[
 ]
 
 
-def _conversation_details(conn: Connection, ids: list[int]) -> _Details:
-    """For these conversations: who handled each, its rating, its visitor's opening lines."""
+def _conversation_details(conn: Connection, listed: Sequence[Mapping[str, Any]]) -> _Details:
+    """For listed conversations: who handled each, its rating, its visitor's opening lines."""
+    ids = [c["id"] for c in listed]
     handled: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    ratings: dict[int, dict[str, Any]] = {}
     openings: dict[int, list[str]] = {i: [] for i in ids}
+    ratings = {
+        c["id"]: {"score": c["rating_score"], "comment": c["rating_comment"], "ts": c["rating_ts"]}
+        for c in listed
+        if c["rating_score"] is not None
+    }
     if not ids:
         return handled, ratings, openings
     operators = conn.execute(
@@ -1672,8 +1685,6 @@ def _conversation_details(conn: Connection, ids: list[int]) -> _Details:
     ).all()
     for cid, oid, name, _first in operators:
         handled[cid].append({"id": oid, "name": name})
-    for row in conn.execute(select(RATING).where(RATING.c.conversation_id.in_(ids))):
-        ratings[row.conversation_id] = {"score": row.score, "comment": row.comment, "ts": row.ts}
     lines = conn.execute(
         select(MESSAGE.c.conversation_id, MESSAGE.c.text)
         .where(
@@ -1688,14 +1699,34 @@ def _conversation_details(conn: Connection, ids: list[int]) -> _Details:
     return handled, ratings, openings
 
 
-def _rating_summary(conn: Connection, who: ColumnElement[bool]) -> dict[str, Any]:
-    count, average = conn.execute(
-        select(func.count(RATING.c.score), func.avg(RATING.c.score))
-        .select_from(RATING)
-        .join(CONVERSATION, CONVERSATION.c.id == RATING.c.conversation_id)
-        .where(who)
-    ).one()
-    return {"count": int(count), "average": None if average is None else round(float(average), 2)}
+def _summary_columns(who: ColumnElement[bool], viewer_id: int | None) -> list[Any]:
+    """Scalar subqueries read with the customer's (or visitor's) own row: one round trip."""
+    rated = select(RATING.c.score).join(CONVERSATION, CONVERSATION.c.id == RATING.c.conversation_id)
+    return [
+        select(func.count()).select_from(CONVERSATION).where(who).scalar_subquery().label("_total"),
+        rated.with_only_columns(func.count()).where(who).scalar_subquery().label("_rated"),
+        rated.with_only_columns(func.avg(RATING.c.score)).where(who).scalar_subquery().label("_average"),
+        (true() if viewer_id is None else _may_view_clause(who, viewer_id)).label("_visible"),
+    ]
+
+
+def _page_columns(visitors: ColumnElement[bool]) -> list[Any]:
+    """The newest page of these visitors, as three scalar subqueries."""
+    newest = (
+        select(VISITOR_PAGE.c.ts)
+        .join(VISITOR, VISITOR.c.id == VISITOR_PAGE.c.visitor_id)
+        .where(visitors)
+        .order_by(VISITOR_PAGE.c.ts.desc())
+        .limit(1)
+    )
+    return [
+        newest.with_only_columns(column).scalar_subquery().label(f"_page_{column.name}")
+        for column in (VISITOR_PAGE.c.url, VISITOR_PAGE.c.title, VISITOR_PAGE.c.ts)
+    ]
+
+
+def _split(row: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
 
 
 def context_rows(
@@ -1713,31 +1744,46 @@ def context_rows(
 
     None when the customer or visitor does not exist or the viewer may not see them.
     `current_conversation_id` is left out of the conversation list (it is on screen).
+    Six statements whatever the history's length: the person with their profile, counts,
+    page and the access check; the conversation list with ratings; who handled those; their
+    opening lines; orders; open cases.
     """
     if (customer_id is None) == (visitor_id is None):
         raise ValueError("give exactly one of customer_id and visitor_id")
+    customer = visitor = profile = updated_by = None
+    order_rows: list[dict[str, Any]] = []
+    case_rows: list[dict[str, Any]] = []
     with read_transaction(engine) as conn:
-        customer = visitor = profile = updated_by = page = None
         if customer_id is not None:
             who = CONVERSATION.c.customer_id == customer_id
-            found = conn.execute(select(CUSTOMER).where(CUSTOMER.c.id == customer_id)).one_or_none()
-            if found is None or not _may_view(conn, who, viewer_id):
-                return None
-            customer = dict(found._mapping)
-            row = conn.execute(select(PROFILE).where(PROFILE.c.customer_id == customer_id)).one_or_none()
-            profile = None if row is None else dict(row._mapping)
-            if profile is not None and profile["updated_by"] is not None:
-                op = conn.execute(
-                    select(OPERATOR.c.id, OPERATOR.c.name).where(OPERATOR.c.id == profile["updated_by"])
-                ).one_or_none()
-                updated_by = None if op is None else dict(op._mapping)
-            page_row = conn.execute(
-                select(VISITOR_PAGE.c.url, VISITOR_PAGE.c.title, VISITOR_PAGE.c.ts)
-                .join(VISITOR, VISITOR.c.id == VISITOR_PAGE.c.visitor_id)
-                .where(VISITOR.c.customer_id == customer_id)
-                .order_by(VISITOR_PAGE.c.ts.desc())
-                .limit(1)
+            head = conn.execute(
+                select(
+                    CUSTOMER,
+                    *[c.label(f"_profile_{c.name}") for c in PROFILE.c],
+                    OPERATOR.c.name.label("_updated_by_name"),
+                    select(SETTING.c.value)
+                    .where(SETTING.c.key == SEGMENTS_SETTING)
+                    .scalar_subquery()
+                    .label("_segments"),
+                    *_page_columns(VISITOR.c.customer_id == customer_id),
+                    *_summary_columns(who, viewer_id),
+                )
+                .select_from(
+                    CUSTOMER.outerjoin(PROFILE, PROFILE.c.customer_id == CUSTOMER.c.id).outerjoin(
+                        OPERATOR, OPERATOR.c.id == PROFILE.c.updated_by
+                    )
+                )
+                .where(CUSTOMER.c.id == customer_id)
             ).one_or_none()
+            if head is None or not head._visible:
+                return None
+            found = dict(head._mapping)
+            customer = {c.name: found[c.name] for c in CUSTOMER.c}
+            profile = _split(found, "_profile_")
+            if profile["customer_id"] is None:
+                profile = None
+            elif profile["updated_by"] is not None and found["_updated_by_name"] is not None:
+                updated_by = {"id": profile["updated_by"], "name": found["_updated_by_name"]}
             order_rows = _rows(
                 conn.execute(
                     select(SHOP_ORDER)
@@ -1755,43 +1801,41 @@ def context_rows(
                 )
             )
         else:
-            assert visitor_id is not None
             who = CONVERSATION.c.visitor_id == visitor_id
-            found = conn.execute(select(VISITOR).where(VISITOR.c.id == visitor_id)).one_or_none()
-            if found is None or not _may_view(conn, who, viewer_id):
-                return None
-            visitor = dict(found._mapping)
-            page_row = conn.execute(
-                select(VISITOR_PAGE.c.url, VISITOR_PAGE.c.title, VISITOR_PAGE.c.ts).where(
-                    VISITOR_PAGE.c.visitor_id == visitor_id
-                )
+            head = conn.execute(
+                select(
+                    VISITOR, *_page_columns(VISITOR.c.id == visitor_id), *_summary_columns(who, viewer_id)
+                ).where(VISITOR.c.id == visitor_id)
             ).one_or_none()
-            order_rows, case_rows = [], []
-        page = None if page_row is None else dict(page_row._mapping)
+            if head is None or not head._visible:
+                return None
+            found = dict(head._mapping)
+            found["_segments"] = None
+            visitor = {c.name: found[c.name] for c in VISITOR.c}
         listed = _conversation_list(
             conn, who, exclude=current_conversation_id, before=None, limit=conversations
         )
-        total = conn.execute(select(func.count()).select_from(CONVERSATION).where(who)).scalar_one()
-        handled, ratings, openings = _conversation_details(conn, [c["id"] for c in listed])
-        summary = _rating_summary(conn, who)
-        segments = conn.execute(
-            select(SETTING.c.value).where(SETTING.c.key == SEGMENTS_SETTING)
-        ).scalar_one_or_none()
+        handled, ratings, openings = _conversation_details(conn, listed)
+    page = _split(found, "_page_")
+    average = found["_average"]
     return ContextRows(
         customer=customer,
         visitor=visitor,
         profile=profile,
         updated_by=updated_by,
         conversations=listed,
-        conversations_total=int(total),
+        conversations_total=int(found["_total"]),
         handled_by=handled,
         ratings=ratings,
-        rating_summary=summary,
+        rating_summary={
+            "count": int(found["_rated"]),
+            "average": None if average is None else round(float(average), 2),
+        },
         openings=openings,
         orders=order_rows,
         open_cases=case_rows,
-        page=page,
-        segments=segments,
+        page=page if page["url"] is not None else None,
+        segments=found["_segments"],
     )
 
 
@@ -1824,7 +1868,7 @@ def conversation_history(
         if conn.execute(owner).first() is None or not _may_view(conn, who, viewer_id):
             return None
         listed = _conversation_list(conn, who, exclude=None, before=before, limit=limit)
-        handled, ratings, openings = _conversation_details(conn, [c["id"] for c in listed])
+        handled, ratings, openings = _conversation_details(conn, listed)
     return listed, handled, ratings, openings
 
 
@@ -1870,11 +1914,13 @@ def transcript_page(
     )
     with read_transaction(engine) as conn:
         row = conn.execute(
-            select(*_CONVERSATION_COLUMNS).where(CONVERSATION.c.id == conversation_id, who)
+            select(*_CONVERSATION_COLUMNS)
+            .select_from(_CONVERSATIONS_RATED)
+            .where(CONVERSATION.c.id == conversation_id, who)
         ).one_or_none()
         if row is None or not _may_view(conn, who, viewer_id):
             return None
-        handled, ratings, openings = _conversation_details(conn, [conversation_id])
+        handled, ratings, openings = _conversation_details(conn, [dict(row._mapping)])
         messages = conn.execute(
             select(*_MESSAGE_COLUMNS)
             .where(MESSAGE.c.conversation_id == conversation_id, MESSAGE.c.seq > after_seq)
