@@ -50,6 +50,7 @@ MAX_ITEMS = 200
 MAX_CASE_TEXT = 4000
 MAX_COMMENT = 2000
 MAX_PAGE = 500
+MAX_ID = 2**31 - 1  # ids are 32-bit: anything larger names nothing
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NOT_FOUND = {
     "customer": "no such customer",
@@ -85,9 +86,16 @@ def _segments(request: Request, state: ServerState) -> SegmentCutoffs:
 
 def _customer_id(request: Request) -> int:
     raw = request.path_params["customer_id"]
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         raise _not_found("customer")
     return int(raw)
+
+
+def _conversation_id(request: Request) -> int:
+    conversation_id: int = request.path_params["conversation_id"]
+    if conversation_id > MAX_ID:
+        raise _not_found("conversation")
+    return conversation_id
 
 
 def _int_param(request: Request, name: str, default: int | None, *, lo: int, hi: int) -> int | None:
@@ -172,7 +180,7 @@ async def get_visitor(request: Request) -> Response:
 async def _history(request: Request, **who: Any) -> Response:
     state = server_state(request.app)
     _operator, viewer_id = await _viewer(request, state)
-    before = _int_param(request, "before", None, lo=1, hi=2**62)
+    before = _int_param(request, "before", None, lo=1, hi=MAX_ID)
     limit = _int_param(request, "limit", 20, lo=1, hi=100)
     assert limit is not None
     found = await state.writer.read(
@@ -203,7 +211,7 @@ async def _transcript(request: Request, **who: Any) -> Response:
     assert after_seq is not None and limit is not None
     found = await state.writer.read(
         repo.transcript_page,
-        conversation_id=request.path_params["conversation_id"],
+        conversation_id=_conversation_id(request),
         viewer_id=viewer_id,
         after_seq=after_seq,
         limit=limit + 1,
@@ -430,7 +438,7 @@ async def rate_conversation(request: Request) -> Response:
     comment = optional_str(data, "comment", max_len=MAX_COMMENT)
     rating = await state.writer.run(
         repo.rate_conversation,
-        conversation_id=request.path_params["conversation_id"],
+        conversation_id=_conversation_id(request),
         visitor_id=claims.subject,
         score=score,
         comment=comment or None,

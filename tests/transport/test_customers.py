@@ -318,9 +318,16 @@ async def test_another_operators_customer_gets_the_same_404_as_no_customer(
         assert hidden.headers["content-length"] == nothing.headers["content-length"]
         assert (await get(absent, adm_token)).content == nothing.content
     assert (await get(f"{base}/conversations/{cid + 1000}/messages", anna_token)).status_code == 404
-    assert (await get("/api/customers/not-a-number", bob_token)).content == (
-        await get(missing, bob_token)
-    ).content
+    for odd in ("not-a-number", "99999999999999999999999", "%C2%B2", "-1"):
+        assert (await get(f"/api/customers/{odd}", bob_token)).content == (
+            await get(missing, bob_token)
+        ).content
+    huge = 10**30
+    assert (await get(f"{base}/conversations/{huge}/messages", adm_token)).status_code == 404
+    rate = f"/api/visitor/conversations/{huge}/rating"
+    assert (
+        await server.http.post(rate, json={"score": 5}, headers=auth(session["token"]))
+    ).status_code == 404
     edit = {"notes": "sneaky"}
     hidden = await server.http.patch(base, json=edit, headers=auth(bob_token))
     nothing = await server.http.patch(missing, json=edit, headers=auth(bob_token))
