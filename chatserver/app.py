@@ -25,6 +25,7 @@ from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
 from chatserver.transport.state import ServerState
+from chatserver.transport.static_routes import static_routes
 from chatserver.transport.visitor_ws import visitor_endpoint
 
 log = logging.getLogger("chatserver")
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/ws/operator", operator_endpoint),
         *customer_routes(),
         *admin_routes(),
+        *static_routes(demo=settings.demo),
     ]
     return Starlette(
         routes=routes,

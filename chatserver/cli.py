@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import resource
 import sys
@@ -73,10 +74,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     raise_open_file_limit()
     if args.demo:
+        settings = dataclasses.replace(settings, demo=True)
         print("Demo accounts (role, email, password):")
         for role, email, password in create_demo_accounts(settings):
             print(f"  {role:9} {email:22} {password}")
         print(f"Operator login: POST http://{args.host}:{args.port}/api/operators/login")
+        print(f"Demo shop with the chat widget: http://{args.host}:{args.port}/demo")
     config = uvicorn.Config(
         create_app(settings),
         host=args.host,

@@ -110,6 +110,7 @@ class Settings:
     segment_amounts: tuple[float, float] | None = None
     segment_d_cases: int = 3
     segment_refresh_s: float = 300.0
+    demo: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
