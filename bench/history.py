@@ -239,20 +239,17 @@ def build(engine: Engine, *, customers: int, messages: int, heavy: int, seed: in
                 }
 
     counts["message"] = _insert(engine, t["message"], message_rows())
-    counts["conversation_rating"] = _insert(
-        engine,
-        t["conversation_rating"],
-        (
-            {
-                "conversation_id": row["id"],
-                "score": rnd.randint(1, 5),
-                "comment": None,
-                "ts": row["closed_at"],
-            }
-            for row in conv_rows
-            if rnd.random() < 0.3
-        ),
-    )
+    rating_rows = [
+        {"conversation_id": row["id"], "score": rnd.randint(1, 5), "comment": None, "ts": row["closed_at"]}
+        for row in conv_rows
+        if rnd.random() < 0.3
+    ]
+    counts["conversation_rating"] = _insert(engine, t["conversation_rating"], iter(rating_rows))
+    ratings: dict[int, list[int]] = {}
+    for rating in rating_rows:
+        owner = conv_rows[rating["conversation_id"] - 1]["customer_id"]
+        if owner is not None:
+            ratings.setdefault(owner, []).append(rating["score"])
     # Orders: two per customer on average, 200 for the heavy one; profiles carry the totals.
     totals: dict[int, list[float]] = {}
     order_rows: list[dict[str, Any]] = []
@@ -314,8 +311,10 @@ def build(engine: Engine, *, customers: int, messages: int, heavy: int, seed: in
                 "order_count": len(totals.get(c, ())),
                 "order_total": round(sum(totals.get(c, ())), 2),
                 "case_count": cases.get(c, 0),
+                "rating_count": len(ratings.get(c, ())),
+                "rating_total": sum(ratings.get(c, ())),
             }
-            for c in sorted(set(totals) | set(cases))
+            for c in sorted(set(totals) | set(cases) | set(ratings))
         ),
     )
     counts["visitor_page"] = _insert(

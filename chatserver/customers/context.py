@@ -4,7 +4,7 @@ routes and ``bench/history.py``.
 Every part is bounded whatever the customer's history: the ten newest conversations (the rest
 page through ``/api/customers/{id}/conversations``), five newest orders with at most ten
 items each, ten open cases. The rows come from ``repository.context_rows`` in one snapshot
-(about ten indexed queries, none per conversation); this module only shapes them.
+(five indexed statements, none per conversation); this module only shapes them.
 """
 
 from __future__ import annotations

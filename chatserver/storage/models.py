@@ -340,6 +340,9 @@ class CustomerProfileBase(SQLModel):
     order_count: int = 0
     order_total: float = 0.0
     case_count: int = 0
+    # Kept by ratings and history merges: the customer's rated conversations and their scores' sum.
+    rating_count: int = 0
+    rating_total: int = 0
 
 
 class CustomerProfile(CustomerProfileBase, table=True):

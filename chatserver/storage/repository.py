@@ -1238,7 +1238,10 @@ def reply_usage(engine: Engine, *, library: str, language: str | None = None) ->
 # an operator's id limits the read to customers and visitors whose
 # conversations that operator holds or held, and anything else reads as absent.
 
-from sqlalchemy import and_, true  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+from sqlalchemy import Integer, and_, cast, null, true, union_all  # noqa: E402
 
 from .models import (  # noqa: E402
     CLOSED_CASE_STATUSES,
@@ -1301,6 +1304,21 @@ class ContextRows:
     segments: str | None
 
 
+@contextmanager
+def _reader(engine: Engine) -> Iterator[Connection]:
+    """Reads beside the chat: a snapshot on SQLite; on PostgreSQL plain autocommit reads.
+
+    PostgreSQL's READ COMMITTED gives every statement its own snapshot inside a
+    transaction too, so BEGIN and ROLLBACK would only add two round trips to each context.
+    """
+    if engine.dialect.name != "postgresql":
+        with read_transaction(engine) as conn:
+            yield conn
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
+
+
 def put_setting(engine: Engine, *, key: str, value: str) -> None:
     """Store a setting, replacing what was there (caches such as the segment cut-offs)."""
     with write_transaction(engine) as conn:
@@ -1324,6 +1342,8 @@ def merge_visitor_history(engine: Engine, *, visitor_id: str, customer_id: int, 
             .where(CONVERSATION.c.visitor_id == visitor_id, CONVERSATION.c.customer_id.is_(None))
             .values(customer_id=customer_id)
         )
+        if moved.rowcount:
+            _refresh_ratings(conn, customer_id)
         return int(moved.rowcount)
 
 
@@ -1363,8 +1383,26 @@ def _ensure_profile(conn: Connection, customer_id: int) -> None:
             "order_count": 0,
             "order_total": 0.0,
             "case_count": 0,
+            "rating_count": 0,
+            "rating_total": 0,
         },
         ["customer_id"],
+    )
+
+
+def _refresh_ratings(conn: Connection, customer_id: int) -> None:
+    """Recount the customer's ratings into the profile, so reading the context never scans them."""
+    count, total = conn.execute(
+        select(func.count(RATING.c.score), func.coalesce(func.sum(RATING.c.score), 0))
+        .select_from(RATING)
+        .join(CONVERSATION, CONVERSATION.c.id == RATING.c.conversation_id)
+        .where(CONVERSATION.c.customer_id == customer_id)
+    ).one()
+    _ensure_profile(conn, customer_id)
+    conn.execute(
+        update(PROFILE)
+        .where(PROFILE.c.customer_id == customer_id)
+        .values(rating_count=count, rating_total=int(total))
     )
 
 
@@ -1497,7 +1535,7 @@ def upsert_case(
 
 
 def get_customer_profile(engine: Engine, *, customer_id: int) -> CustomerProfilePublic | None:
-    with read_transaction(engine) as conn:
+    with _reader(engine) as conn:
         row = conn.execute(select(PROFILE).where(PROFILE.c.customer_id == customer_id)).one_or_none()
     return None if row is None else CustomerProfilePublic.model_validate(dict(row._mapping))
 
@@ -1554,9 +1592,11 @@ def rate_conversation(
     values = {"conversation_id": conversation_id, "score": score, "comment": comment, "ts": now}
     with write_transaction(engine) as conn:
         owner = conn.execute(
-            select(CONVERSATION.c.visitor_id).where(CONVERSATION.c.id == conversation_id)
-        ).scalar_one_or_none()
-        if owner != visitor_id:
+            select(CONVERSATION.c.visitor_id, CONVERSATION.c.customer_id).where(
+                CONVERSATION.c.id == conversation_id
+            )
+        ).one_or_none()
+        if owner is None or owner.visitor_id != visitor_id:
             return None
         if _insert_if_absent(conn, RATING, values, ["conversation_id"]) is None:
             conn.execute(
@@ -1564,12 +1604,14 @@ def rate_conversation(
                 .where(RATING.c.conversation_id == conversation_id)
                 .values(score=score, comment=comment, ts=now)
             )
+        if owner.customer_id is not None:
+            _refresh_ratings(conn, owner.customer_id)
     return ConversationRatingPublic.model_validate(values)
 
 
 def order_totals(engine: Engine) -> list[float]:
     """Every customer's order value above zero, largest first: the input of the Pareto cut-offs."""
-    with read_transaction(engine) as conn:
+    with _reader(engine) as conn:
         return list(
             conn.execute(
                 select(PROFILE.c.order_total)
@@ -1674,40 +1716,50 @@ def _conversation_details(conn: Connection, listed: Sequence[Mapping[str, Any]])
     }
     if not ids:
         return handled, ratings, openings
-    operators = conn.execute(
+    # One statement for both: the operators each conversation had (in order of their first
+    # event) and the visitor's opening lines (in seq order); operator_id tells them apart.
+    operators = (
         select(
-            EVENT.c.conversation_id, EVENT.c.operator_id, OPERATOR.c.name, func.min(EVENT.c.id).label("first")
+            EVENT.c.conversation_id.label("cid"),
+            func.min(EVENT.c.id).label("ord"),
+            EVENT.c.operator_id.label("operator_id"),
+            OPERATOR.c.name.label("text"),
         )
         .join(OPERATOR, OPERATOR.c.id == EVENT.c.operator_id)
         .where(EVENT.c.conversation_id.in_(ids), EVENT.c.operator_id.is_not(None))
         .group_by(EVENT.c.conversation_id, EVENT.c.operator_id, OPERATOR.c.name)
-        .order_by(EVENT.c.conversation_id, "first")
-    ).all()
-    for cid, oid, name, _first in operators:
-        handled[cid].append({"id": oid, "name": name})
-    lines = conn.execute(
-        select(MESSAGE.c.conversation_id, MESSAGE.c.text)
-        .where(
-            MESSAGE.c.conversation_id.in_(ids),
-            MESSAGE.c.seq <= _OPENING_SEQS,
-            MESSAGE.c.sender == "visitor",
-        )
-        .order_by(MESSAGE.c.conversation_id, MESSAGE.c.seq)
-    ).all()
-    for cid, text in lines:
-        openings[cid].append(text)
+    )
+    lines = select(MESSAGE.c.conversation_id, MESSAGE.c.seq, cast(null(), Integer), MESSAGE.c.text).where(
+        MESSAGE.c.conversation_id.in_(ids),
+        MESSAGE.c.seq <= _OPENING_SEQS,
+        MESSAGE.c.sender == "visitor",
+    )
+    rows = sorted(conn.execute(union_all(operators, lines)).all(), key=lambda r: (r.cid, r.ord))
+    for row in rows:
+        if row.operator_id is None:
+            openings[row.cid].append(row.text)
+        else:
+            handled[row.cid].append({"id": row.operator_id, "name": row.text})
     return handled, ratings, openings
 
 
-def _summary_columns(who: ColumnElement[bool], viewer_id: int | None) -> list[Any]:
-    """Scalar subqueries read with the customer's (or visitor's) own row: one round trip."""
-    rated = select(RATING.c.score).join(CONVERSATION, CONVERSATION.c.id == RATING.c.conversation_id)
-    return [
+def _summary_columns(who: ColumnElement[bool], viewer_id: int | None, *, ratings: bool) -> list[Any]:
+    """Scalar subqueries read with the customer's (or visitor's) own row: one round trip.
+
+    A customer's ratings come from the profile; `ratings` counts them here instead (a
+    visitor's few conversations).
+    """
+    columns = [
         select(func.count()).select_from(CONVERSATION).where(who).scalar_subquery().label("_total"),
-        rated.with_only_columns(func.count()).where(who).scalar_subquery().label("_rated"),
-        rated.with_only_columns(func.avg(RATING.c.score)).where(who).scalar_subquery().label("_average"),
         (true() if viewer_id is None else _may_view_clause(who, viewer_id)).label("_visible"),
     ]
+    if ratings:
+        rated = select(RATING.c.score).join(CONVERSATION, CONVERSATION.c.id == RATING.c.conversation_id)
+        columns += [
+            rated.with_only_columns(func.count()).where(who).scalar_subquery().label("_rated"),
+            rated.with_only_columns(func.sum(RATING.c.score)).where(who).scalar_subquery().label("_scores"),
+        ]
+    return columns
 
 
 def _page_columns(visitors: ColumnElement[bool]) -> list[Any]:
@@ -1744,16 +1796,16 @@ def context_rows(
 
     None when the customer or visitor does not exist or the viewer may not see them.
     `current_conversation_id` is left out of the conversation list (it is on screen).
-    Six statements whatever the history's length: the person with their profile, counts,
-    page and the access check; the conversation list with ratings; who handled those; their
-    opening lines; orders; open cases.
+    Five statements whatever the history's length: the person with their profile, counts,
+    page and the access check; the conversation list with ratings; who handled those and
+    their opening lines; orders; open cases (a visitor: the first three).
     """
     if (customer_id is None) == (visitor_id is None):
         raise ValueError("give exactly one of customer_id and visitor_id")
     customer = visitor = profile = updated_by = None
     order_rows: list[dict[str, Any]] = []
     case_rows: list[dict[str, Any]] = []
-    with read_transaction(engine) as conn:
+    with _reader(engine) as conn:
         if customer_id is not None:
             who = CONVERSATION.c.customer_id == customer_id
             head = conn.execute(
@@ -1766,7 +1818,7 @@ def context_rows(
                     .scalar_subquery()
                     .label("_segments"),
                     *_page_columns(VISITOR.c.customer_id == customer_id),
-                    *_summary_columns(who, viewer_id),
+                    *_summary_columns(who, viewer_id, ratings=False),
                 )
                 .select_from(
                     CUSTOMER.outerjoin(PROFILE, PROFILE.c.customer_id == CUSTOMER.c.id).outerjoin(
@@ -1780,6 +1832,8 @@ def context_rows(
             found = dict(head._mapping)
             customer = {c.name: found[c.name] for c in CUSTOMER.c}
             profile = _split(found, "_profile_")
+            found["_rated"] = profile["rating_count"] or 0
+            found["_scores"] = profile["rating_total"] or 0
             if profile["customer_id"] is None:
                 profile = None
             elif profile["updated_by"] is not None and found["_updated_by_name"] is not None:
@@ -1804,7 +1858,9 @@ def context_rows(
             who = CONVERSATION.c.visitor_id == visitor_id
             head = conn.execute(
                 select(
-                    VISITOR, *_page_columns(VISITOR.c.id == visitor_id), *_summary_columns(who, viewer_id)
+                    VISITOR,
+                    *_page_columns(VISITOR.c.id == visitor_id),
+                    *_summary_columns(who, viewer_id, ratings=True),
                 ).where(VISITOR.c.id == visitor_id)
             ).one_or_none()
             if head is None or not head._visible:
@@ -1817,7 +1873,7 @@ def context_rows(
         )
         handled, ratings, openings = _conversation_details(conn, listed)
     page = _split(found, "_page_")
-    average = found["_average"]
+    rated, scores = int(found["_rated"] or 0), int(found["_scores"] or 0)
     return ContextRows(
         customer=customer,
         visitor=visitor,
@@ -1827,10 +1883,7 @@ def context_rows(
         conversations_total=int(found["_total"]),
         handled_by=handled,
         ratings=ratings,
-        rating_summary={
-            "count": int(found["_rated"]),
-            "average": None if average is None else round(float(average), 2),
-        },
+        rating_summary={"count": rated, "average": round(scores / rated, 2) if rated else None},
         openings=openings,
         orders=order_rows,
         open_cases=case_rows,
@@ -1864,7 +1917,7 @@ def conversation_history(
         if customer_id is not None
         else select(VISITOR.c.id).where(VISITOR.c.id == visitor_id)
     )
-    with read_transaction(engine) as conn:
+    with _reader(engine) as conn:
         if conn.execute(owner).first() is None or not _may_view(conn, who, viewer_id):
             return None
         listed = _conversation_list(conn, who, exclude=None, before=before, limit=limit)
@@ -1874,7 +1927,7 @@ def conversation_history(
 
 def can_view_customer(engine: Engine, *, customer_id: int, viewer_id: int | None) -> bool:
     """The customer exists and the viewer may see them (None sees everyone)."""
-    with read_transaction(engine) as conn:
+    with _reader(engine) as conn:
         if conn.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == customer_id)).first() is None:
             return False
         return _may_view(conn, CONVERSATION.c.customer_id == customer_id, viewer_id)
@@ -1912,7 +1965,7 @@ def transcript_page(
         if customer_id is not None
         else CONVERSATION.c.visitor_id == visitor_id
     )
-    with read_transaction(engine) as conn:
+    with _reader(engine) as conn:
         row = conn.execute(
             select(*_CONVERSATION_COLUMNS)
             .select_from(_CONVERSATIONS_RATED)

@@ -60,9 +60,7 @@ def _say(engine: Engine, conversation_id: int, *texts: str, sender: str = "visit
     )
 
 
-def _order(
-    engine: Engine, order_id: str, shop_id: str, total: float, status: str = "paid", **kw: Any
-) -> Any:
+def _order(engine: Engine, order_id: str, shop_id: str, total: float, status: str = "paid", **kw: Any) -> Any:
     defaults: dict[str, Any] = {
         "currency": "EUR",
         "placed_at": NOW,
@@ -410,6 +408,24 @@ def test_a_visitor_rates_only_their_own_conversation_and_may_change_it(engine: E
     )
     rows = repo.context_rows(engine, visitor_id="v1")
     assert rows is not None and rows.ratings == {conv.id: {"score": 5, "comment": None, "ts": NOW + 1}}
+
+
+def test_a_customers_ratings_include_the_anonymous_ones_merged_in(engine: Engine) -> None:
+    before = new_conversation(engine, visitor_id="v1")
+    repo.rate_conversation(engine, conversation_id=before.id, visitor_id="v1", score=2, comment=None, now=NOW)
+    eve = _customer(engine)
+    later = repo.open_conversation(engine, visitor_id="v1", customer_id=eve, locale="en", now=NOW + 1)
+    repo.rate_conversation(engine, conversation_id=later.id, visitor_id="v1", score=5, comment=None, now=NOW)
+    context = build_customer_context(engine, customer_id=eve)
+    assert context is not None and context["ratings"] == {"count": 1, "average": 5.0}
+    repo.merge_visitor_history(engine, visitor_id="v1", customer_id=eve, now=NOW + 2)
+    context = build_customer_context(engine, customer_id=eve)
+    assert context is not None and context["ratings"] == {"count": 2, "average": 3.5}
+    repo.rate_conversation(engine, conversation_id=before.id, visitor_id="v1", score=4, comment=None, now=NOW)
+    context = build_customer_context(engine, customer_id=eve)
+    assert context is not None and context["ratings"] == {"count": 2, "average": 4.5}
+    visitor = build_visitor_context(engine, visitor_id="v1")
+    assert visitor is not None and visitor["ratings"] == {"count": 2, "average": 4.5}
 
 
 def test_the_newest_page_of_any_of_the_customers_devices_is_shown(engine: Engine) -> None:

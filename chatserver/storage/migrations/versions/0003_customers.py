@@ -38,6 +38,8 @@ def upgrade() -> None:
         sa.Column("order_count", sa.Integer(), nullable=False),
         sa.Column("order_total", sa.Float(), nullable=False),
         sa.Column("case_count", sa.Integer(), nullable=False),
+        sa.Column("rating_count", sa.Integer(), nullable=False),
+        sa.Column("rating_total", sa.Integer(), nullable=False),
     )
     op.create_index("ix_customer_profile_order_total", "customer_profile", ["order_total"])
     op.create_table(
