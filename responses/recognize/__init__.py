@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .language import LANGUAGES, detect_language, language_scores, pick
-from .model import NONE, load
+from .model import MAX_CHARS, MAX_MESSAGES, NONE, load
 
 __all__ = ["SITUATIONS", "Recognition", "detect_language", "recognize"]
 
@@ -58,8 +58,8 @@ def _language(texts: Sequence[str]) -> str:
     """Language of the conversation, the newest message counting most ("ok" is no clue)."""
     total = dict.fromkeys(LANGUAGES, 0.0)
     weight = 1.0
-    for text in reversed(texts):
-        for lang, score in language_scores(text).items():
+    for text in reversed(texts[-MAX_MESSAGES:]):
+        for lang, score in language_scores(text[:MAX_CHARS]).items():
             total[lang] += weight * score
         weight *= 0.5
     return pick(total)

@@ -15,13 +15,21 @@ from . import cues_cs, cues_en, cues_pl, cues_ru
 from .lexicon import Lexicon
 from .normalize import normalize
 
-LEXICON = Lexicon(cues_en.CUES, cues_pl.CUES, cues_cs.CUES, cues_ru.CUES)
+LEXICONS = (Lexicon(cues_en.CUES), Lexicon(cues_pl.CUES, cues_cs.CUES, cues_ru.CUES, stem=True))
 
 _YEAR = re.compile(r"^(?:19[5-9]\d|20[0-4]\d)$")
 _NUMBER = re.compile(r"^\d{4,}$")
 _UNIT = re.compile(r"^\d+(?:kg|g|cm|mm|m|w|v|a|mah|wh|gb|tb|mb|hz|mhz|ghz|db|nm|l|ml|k|p)$")
 _UNITS = frozenset("kg cm mm w v mah wh gb tb hz mhz ghz db nm ml vt kgs".split())
 _LEX_CAP = 3.0
+# Emoji moods count as cues too, so "🙏" alone reads like "thanks" and "🤬" like a swear word.
+_MARK_CUES = {
+    "angry": ("hater", 2.0),
+    "annoyed": ("hater", 1.0),
+    "thanks": ("ending", 1.0),
+    "bye": ("ending", 2.0),
+    "wave": ("ending", 1.0),  # 👋 says hello as often as goodbye
+}
 
 Features = dict[str, float]
 
@@ -34,7 +42,8 @@ def is_cue_feature(name: str) -> bool:
 def _shape(tokens: list[str]) -> Features:
     out: Features = {}
     n = len(tokens)
-    out["S:len" + ("0" if n == 0 else "1" if n == 1 else "2" if n <= 3 else "4" if n <= 8 else "9")] = 1.0
+    if n:
+        out["S:len" + ("1" if n == 1 else "2" if n <= 3 else "4" if n <= 8 else "9")] = 1.0
     for i, tok in enumerate(tokens):
         if _YEAR.match(tok):
             out["S:year"] = 1.0
@@ -67,10 +76,17 @@ def extract(message: str) -> Features:
     """All features of one message."""
     norm = normalize(message)
     feats = _text(norm.tokens)
-    for label, total in LEXICON.scores(norm.tokens).items():
-        feats["L:" + label] = min(total, _LEX_CAP)
+    totals: dict[str, float] = {}
+    for lexicon in LEXICONS:
+        for label, total in lexicon.scores(norm.tokens).items():
+            totals[label] = totals.get(label, 0.0) + total
     for mark in norm.marks:
         feats["M:" + mark] = 1.0
+        if mark in _MARK_CUES:
+            label, weight = _MARK_CUES[mark]
+            totals[label] = totals.get(label, 0.0) + weight
+    for label, total in totals.items():
+        feats["L:" + label] = min(total, _LEX_CAP)
     feats.update(_shape(norm.tokens))
     feats["S:bias"] = 1.0
     return feats

@@ -5,7 +5,7 @@ pattern is a word *prefix* (``"broke"`` matches "broken"; ``"uszkodz"`` matches
 "uszkodzony"); a trailing ``$`` makes it exact, and patterns of two letters or fewer
 are always exact. ``...`` skips up to two words. A leading ``!`` rejects the cue when
 the word before it is a negator ("not", "nie", "ne"), so "works now" is not found in
-"doesn't work now".
+"doesn't work now". Lexicons for inflected languages can be built with ``stem=True``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .normalize import fold_word, is_negator
 
@@ -21,6 +22,8 @@ Cues = Mapping[str, Iterable[str | tuple[str, float]]]
 _GAP = "..."
 _WORD = re.compile(r"[0-9a-z]+")
 _MIN_PREFIX = 3
+_STEM_FROM = 7
+_VOWELS = frozenset("aeiouy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +58,27 @@ def _match(parts: tuple[_Pattern | None, ...], i: int, tokens: list[str], pos: i
     return pos < len(tokens) and part.matches(tokens[pos]) and _match(parts, i + 1, tokens, pos + 1)
 
 
-def _patterns(raw: str) -> list[_Pattern]:
-    """One cue word → patterns; "кто-то" folds to two words, like in messages."""
+def _patterns(raw: str, stem: bool) -> list[_Pattern]:
+    """One cue word → patterns; "кто-то" folds to two words, like in messages.
+
+    With ``stem``, a long prefix loses one final vowel, so a cue written in one
+    inflected form ("trzeszczy") also finds the others ("trzeszczą" → "trzeszcza").
+    """
     exact = raw.endswith("$")
     parts = _WORD.findall(fold_word(raw.rstrip("$")))
-    return [
-        _Pattern(text, (exact and i == len(parts) - 1) or i < len(parts) - 1 or len(text) < _MIN_PREFIX)
-        for i, text in enumerate(parts)
-    ]
+    out = []
+    for i, text in enumerate(parts):
+        is_exact = (exact and i == len(parts) - 1) or i < len(parts) - 1 or len(text) < _MIN_PREFIX
+        if stem and not is_exact and len(text) >= _STEM_FROM and text[-1] in _VOWELS:
+            text = text[:-1]
+        out.append(_Pattern(text, is_exact))
+    return out
 
 
 class Lexicon:
     """Sums the weights of the cues found in a token list, per label."""
 
-    def __init__(self, *cue_sets: Cues) -> None:
+    def __init__(self, *cue_sets: Cues, stem: bool = False) -> None:
         self._exact: dict[str, list[_Cue]] = {}
         self._prefix: dict[str, list[_Cue]] = {}
         self.labels: list[str] = []
@@ -79,7 +89,7 @@ class Lexicon:
                     self.labels.append(label)
                 for entry in entries:
                     phrase, weight = (entry, 1.0) if isinstance(entry, str) else entry
-                    cue = self._compile(len(merged), label, phrase, weight)
+                    cue = self._compile(len(merged), label, phrase, weight, stem)
                     # Spellings that fold to the same cue count once, at the highest weight.
                     same = merged.get((label, cue.parts, cue.guard_negation))
                     if same is None or same.weight < weight:
@@ -94,27 +104,31 @@ class Lexicon:
             index.setdefault(first.text, []).append(cue)
         self._max_prefix = max((len(k) for k in self._prefix), default=0)
         self.size = len(merged)
+        self._candidates = lru_cache(maxsize=32768)(self._lookup)
+
+    def _lookup(self, tok: str) -> tuple[_Cue, ...]:
+        """Cues whose first word matches ``tok`` (cached: chat vocabulary repeats)."""
+        found = list(self._exact.get(tok, ()))
+        for n in range(_MIN_PREFIX, min(len(tok), self._max_prefix) + 1):
+            hit = self._prefix.get(tok[:n])
+            if hit:
+                found.extend(hit)
+        return tuple(found)
 
     @staticmethod
-    def _compile(key: int, label: str, phrase: str, weight: float) -> _Cue:
+    def _compile(key: int, label: str, phrase: str, weight: float, stem: bool) -> _Cue:
         guard = phrase.startswith("!")
         words = phrase.lstrip("!").split()
         parts: list[_Pattern | None] = []
         for word in words:
-            parts.extend([None] if word == _GAP else _patterns(word))
+            parts.extend([None] if word == _GAP else _patterns(word, stem))
         return _Cue(key, label, weight, tuple(parts), guard)
 
     def scores(self, tokens: list[str]) -> dict[str, float]:
         """Label → summed weight of distinct cues present in ``tokens``."""
         found: dict[int, _Cue] = {}
-        exact, prefix = self._exact, self._prefix
         for i, tok in enumerate(tokens):
-            candidates = list(exact.get(tok, ()))
-            for n in range(_MIN_PREFIX, min(len(tok), self._max_prefix) + 1):
-                hit = prefix.get(tok[:n])
-                if hit:
-                    candidates.extend(hit)
-            for cue in candidates:
+            for cue in self._candidates(tok):
                 if cue.key not in found and cue.matches_at(tokens, i):
                     found[cue.key] = cue
         totals: dict[str, float] = {}

@@ -20,6 +20,7 @@ from .features import Features, extract
 
 NONE = "none"
 MAX_MESSAGES = 4
+MAX_CHARS = 600  # longer messages keep their start and end: a bound on time per call
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,10 @@ class Model:
         carry = 1.0
         recent = [m for m in messages if m and m.strip()][-MAX_MESSAGES:]
         for message in reversed(recent):
+            if carry < 0.01:  # older messages can no longer change the outcome
+                break
+            if len(message) > MAX_CHARS:
+                message = message[: MAX_CHARS // 2] + " " + message[-MAX_CHARS // 2 :]
             probs = self.probabilities(extract(message))
             for k, cls in enumerate(self.classes):
                 if k != none:

@@ -27,10 +27,12 @@ _CYR_LOOKALIKE = {v: k for k, v in _LAT_LOOKALIKE.items()}
 # Emoji and emoticons that carry a signal; everything else pictographic is dropped.
 EMOJI_MARKS: dict[str, str] = {}
 for _chars, _mark in (
-    ("😡🤬😠👿💢🖕💩🤮🤢👎😤🙄🤡", "angry"),
+    ("😡🤬😠👿💢🖕💩🤮🤢👎", "angry"),
+    ("😤🙄🤡😒", "annoyed"),
     ("😢😭😞😔☹🙁😟😩😫💔😣😖", "sad"),
     ("🙏👍👌🤝❤💕💖💗💙💚💛🧡💜🥰😍😘🤗☺😊🙂😀😃😄😁🌹💐✨⭐🌟👏🎉", "thanks"),
-    ("👋✌", "bye"),
+    ("✌", "bye"),
+    ("👋", "wave"),
     ("🤔❓❔", "puzzled"),
 ):
     for _ch in _chars:
