@@ -2,7 +2,8 @@
 
 Prints, for the held-out split and separately for the train split: accuracy,
 macro-F1 over the nine classes (eight situations + none), per-situation precision
-and recall, per-language accuracy, and p50/p99 time per ``recognize`` call.
+and recall, per-language accuracy, and p50/p99 time per ``recognize`` call. ``--stress`` adds the
+held-out split rewritten without diacritics and with random typos.
 
 Run: ``.venv/bin/python bench/suggest_eval.py``
 """
@@ -10,9 +11,11 @@ Run: ``.venv/bin/python bench/suggest_eval.py``
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import time
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,9 +69,52 @@ def report(title: str, items: Sequence[Item]) -> None:
     print()
 
 
+def _strip_diacritics(text: str) -> str:
+    text = text.replace("ł", "l").replace("Ł", "L")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _typos(text: str, rng: random.Random) -> str:
+    """Roughly one slip per twelve letters: a dropped, doubled or swapped letter."""
+    chars = list(text)
+    i = 0
+    while i < len(chars) - 1:
+        if chars[i].isalpha() and rng.random() < 1 / 12:
+            kind = rng.randrange(3)
+            if kind == 0:
+                del chars[i]
+            elif kind == 1:
+                chars.insert(i, chars[i])
+                i += 1
+            else:
+                chars[i], chars[i + 1] = chars[i + 1], chars[i]
+        i += 1
+    return "".join(chars)
+
+
+def stress(items: Sequence[Item]) -> None:
+    """Held-out again, lowercased without diacritics, then with random typos."""
+    rng = random.Random(7)
+    variants = {
+        "no diacritics, lowercase": lambda t: _strip_diacritics(t).lower(),
+        "random typos": lambda t: _typos(t, rng),
+    }
+    for name, change in variants.items():
+        changed = [
+            Item(it.id, it.lang, tuple(change(m) for m in it.messages), it.label, it.split) for it in items
+        ]
+        gold = [it.label for it in changed]
+        pred = [recognize(it.messages).situation for it in changed]
+        acc = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
+        f1 = statistics.fmean(_prf(gold, pred, cls)[2] for cls in CLASSES)
+        print(f"stress[{name}]  accuracy {acc:.3f}  macro-F1 {f1:.3f}")
+    print()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score the situation recognizer.")
     parser.add_argument("--split", choices=("heldout", "train"), help="only this split")
+    parser.add_argument("--stress", action="store_true", help="also score perturbed held-out text")
     args = parser.parse_args(argv)
     items = load()
     for it in items[:50]:  # warm-up: load weights, fill caches
@@ -76,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for split, title in (("heldout", "HELD-OUT"), ("train", "TRAIN")):
         if args.split in (None, split):
             report(title, [it for it in items if it.split == split])
+    if args.stress:
+        stress([it for it in items if it.split == "heldout"])
     return 0
 
 
