@@ -91,3 +91,28 @@ async def test_waiting_chat_survives_a_server_restart(start_server: ServerFactor
         "/ws/visitor", session["token"], resume={"conversation_id": cid, "last_seq": 1}
     )
     await back.expect("assigned", conversation_id=cid)
+
+
+async def test_only_allowed_shops_may_call_the_visitor_api_from_a_browser(
+    start_server: ServerFactory,
+) -> None:
+    server = await start_server(allowed_origins=("https://shop.example",))
+    preflight = {"access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+    ok = await server.http.options(
+        "/api/visitor/sessions", headers={"origin": "https://shop.example", **preflight}
+    )
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == "https://shop.example"
+    created = await server.http.post(
+        "/api/visitor/sessions", json={}, headers={"origin": "https://shop.example"}
+    )
+    assert created.status_code == 201
+    assert created.headers["access-control-allow-origin"] == "https://shop.example"
+    foreign = await server.http.options(
+        "/api/visitor/sessions", headers={"origin": "https://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in foreign.headers
+    login = await server.http.options(
+        "/api/operators/login", headers={"origin": "https://shop.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in login.headers
