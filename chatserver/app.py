@@ -8,7 +8,6 @@ import secrets
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from chatserver.assistant import Assistant
@@ -21,8 +20,8 @@ from chatserver.storage.db import create_db_engine, migrate
 from chatserver.storage.writer import MessageWriter
 from chatserver.transport import rest
 from chatserver.transport.admin_api import admin_routes
+from chatserver.transport.admin_operators_api import admin_operator_routes
 from chatserver.transport.auth import TokenSigner
-from chatserver.transport.cors import VisitorCorsMiddleware
 from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
@@ -98,11 +97,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/ws/operator", operator_endpoint),
         *customer_routes(),
         *admin_routes(),
+        *admin_operator_routes(),
         *static_routes(demo=settings.demo),
     ]
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(VisitorCorsMiddleware, origins=settings.allowed_origins)],
         exception_handlers={rest.ApiError: rest.api_error_handler},
     )

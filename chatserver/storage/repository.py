@@ -1987,3 +1987,148 @@ def transcript_page(
         openings[conversation_id],
         [_stored(m, duplicate=False) for m in messages],
     )
+
+
+# --- operator admin ----------------------------------------------------------
+
+
+class LastAdmin(StorageError):
+    """The change would leave no active admin account, and nobody could manage the others."""
+
+
+class TeamExists(StorageError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a team named {name!r} already exists")
+        self.name = name
+
+
+class UnknownTeam(NotFound):
+    pass
+
+
+class TeamInUse(StorageError):
+    """A team still has members; move them first."""
+
+    def __init__(self, name: str, members: int) -> None:
+        super().__init__(f"team {name!r} still has {members} member(s)")
+        self.name, self.members = name, members
+
+
+def _active_admins(conn: Connection, *, excluding: int) -> int:
+    count = conn.execute(
+        select(func.count())
+        .select_from(OPERATOR)
+        .where(OPERATOR.c.role == "admin", OPERATOR.c.active.is_(True), OPERATOR.c.id != excluding)
+    ).scalar_one()
+    return int(count)
+
+
+def _set_teams(conn: Connection, operator_id: int, teams: Sequence[str]) -> None:
+    conn.execute(OPERATOR_TEAM.delete().where(OPERATOR_TEAM.c.operator_id == operator_id))
+    for team_name in dict.fromkeys(t.strip() for t in teams):
+        team = _ensure_team(conn, team_name)
+        link = {"operator_id": operator_id, "team_id": team.id}
+        _insert_if_absent(conn, OPERATOR_TEAM, link, ["operator_id", "team_id"])
+
+
+def update_operator(
+    engine: Engine,
+    *,
+    operator_id: int,
+    email: str | None = None,
+    name: str | None = None,
+    title: str | None = None,
+    role: str | None = None,
+    capacity: int | None = None,
+    active: bool | None = None,
+    teams: Sequence[str] | None = None,
+    password_hash: str | None = None,
+) -> OperatorPublic:
+    """Change an account; only the given fields change (``teams`` replaces the whole set).
+
+    Raises UnknownOperator, DuplicateEmail, or LastAdmin when the change would leave no active
+    admin. Teams that do not exist yet are created.
+    """
+    if role is not None:
+        _check(role, OPERATOR_ROLES, "role")
+    if capacity is not None and capacity < 0:
+        raise ValueError("capacity cannot be negative")
+    values: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("name", name),
+            ("title", title),
+            ("role", role),
+            ("capacity", capacity),
+            ("active", active),
+            ("password_hash", password_hash),
+        )
+        if value is not None
+    }
+    if email is not None:
+        values["email"] = _normalize_email(email)
+    with write_transaction(engine) as conn:
+        found = _load_operators(conn, OPERATOR.c.id == operator_id)
+        if not found:
+            raise UnknownOperator(f"no operator {operator_id}")
+        current = found[0]
+        stays_admin = values.get("role", current.role) == "admin" and values.get("active", current.active)
+        if current.role == "admin" and current.active and not stays_admin:
+            if _active_admins(conn, excluding=operator_id) == 0:
+                raise LastAdmin("this is the last active admin account")
+        if "email" in values:
+            taken = conn.execute(
+                select(OPERATOR.c.id).where(OPERATOR.c.email == values["email"], OPERATOR.c.id != operator_id)
+            ).first()
+            if taken is not None:
+                raise DuplicateEmail(values["email"])
+        if values:
+            conn.execute(update(OPERATOR).where(OPERATOR.c.id == operator_id).values(**values))
+        if teams is not None:
+            _set_teams(conn, operator_id, teams)
+        return _load_operators(conn, OPERATOR.c.id == operator_id)[0]
+
+
+def list_teams_with_members(engine: Engine) -> list[dict[str, Any]]:
+    """Every team by name, with its members' ids (active accounts first, then by id)."""
+    with read_transaction(engine) as conn:
+        teams = conn.execute(select(TEAM.c.id, TEAM.c.name).order_by(TEAM.c.name)).all()
+        links = conn.execute(
+            select(OPERATOR_TEAM.c.team_id, OPERATOR.c.id, OPERATOR.c.active)
+            .join(OPERATOR, OPERATOR.c.id == OPERATOR_TEAM.c.operator_id)
+            .order_by(OPERATOR.c.active.desc(), OPERATOR.c.id)
+        ).all()
+    members: dict[int, list[int]] = {t.id: [] for t in teams}
+    active: dict[int, int] = {t.id: 0 for t in teams}
+    for team_id, operator_id, is_active in links:
+        members[team_id].append(operator_id)
+        active[team_id] += 1 if is_active else 0
+    return [
+        {"id": t.id, "name": t.name, "members": members[t.id], "active_members": active[t.id]} for t in teams
+    ]
+
+
+def create_team(engine: Engine, *, name: str) -> TeamPublic:
+    """A new team; raises TeamExists when the name is taken (names compare exactly)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a team needs a name")
+    with write_transaction(engine) as conn:
+        if _insert_if_absent(conn, TEAM, {"name": name}, ["name"]) is None:
+            raise TeamExists(name)
+        row = conn.execute(select(TEAM).where(TEAM.c.name == name)).one()
+    return TeamPublic.model_validate(dict(row._mapping))
+
+
+def delete_team(engine: Engine, *, team_id: int) -> None:
+    """Remove a team that has no members; raises UnknownTeam or TeamInUse."""
+    with write_transaction(engine) as conn:
+        row = conn.execute(select(TEAM.c.name).where(TEAM.c.id == team_id)).one_or_none()
+        if row is None:
+            raise UnknownTeam(f"no team {team_id}")
+        members = conn.execute(
+            select(func.count()).select_from(OPERATOR_TEAM).where(OPERATOR_TEAM.c.team_id == team_id)
+        ).scalar_one()
+        if members:
+            raise TeamInUse(row.name, int(members))
+        conn.execute(TEAM.delete().where(TEAM.c.id == team_id))
