@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from chatserver.assistant import Assistant
@@ -22,6 +23,7 @@ from chatserver.transport import rest
 from chatserver.transport.admin_api import admin_routes
 from chatserver.transport.admin_operators_api import admin_operator_routes
 from chatserver.transport.auth import TokenSigner
+from chatserver.transport.cors import VisitorCorsMiddleware
 from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
@@ -103,5 +105,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(VisitorCorsMiddleware, origins=settings.allowed_origins)],
         exception_handlers={rest.ApiError: rest.api_error_handler},
     )
