@@ -50,6 +50,7 @@ class ConversationRestored:
     waiting_since: float
     team: str | None = None
     locale: str | None = None
+    left_message: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,69 @@ class TimerFired:
     key: str
 
 
+@dataclass(frozen=True, slots=True)
+class TransferRequested:
+    """The operator hands the chat to a colleague or a team, saying why and what the visitor gains.
+
+    ``queue`` asks to wait for the target even when nobody there is free (or online); ``text`` is
+    the operator's own wording of the announcement (checked by the adapter before it gets here).
+    """
+
+    conversation_id: int
+    operator_id: int
+    reason: str
+    benefit: str
+    to_operator_id: int | None = None
+    to_team: str | None = None
+    queue: bool = False
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferAccepted:
+    """The colleague the chat was offered to takes it."""
+
+    conversation_id: int
+    operator_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferDeclined:
+    """The colleague the chat was offered to says no: offer it to the next one at once."""
+
+    conversation_id: int
+    operator_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCancelled:
+    """The original operator takes the transfer back before anyone accepted."""
+
+    conversation_id: int
+    operator_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorMessaged:
+    """A visitor message was stored: it starts a silence gap unless one is already open."""
+
+    conversation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorReplied:
+    """An operator message was stored: it closes the silence gap."""
+
+    conversation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveMessage:
+    """The waiting visitor leaves a message instead of waiting; it is answered in the same thread."""
+
+    conversation_id: int
+
+
 Event = (
     OperatorConnected
     | OperatorDisconnected
@@ -83,4 +147,11 @@ Event = (
     | ConversationClosed
     | ClaimLost
     | TimerFired
+    | TransferRequested
+    | TransferAccepted
+    | TransferDeclined
+    | TransferCancelled
+    | VisitorMessaged
+    | OperatorReplied
+    | LeaveMessage
 )

@@ -30,6 +30,15 @@ class WaitingQueue:
         """Put chats that lost their operator ahead of everyone, keeping their own order."""
         self._ids[0:0] = [c for c in conversation_ids if c not in self._ids]
 
+    def insert_before_first(self, conversation_id: int, accept: Callable[[int], bool]) -> int:
+        """Put the chat just ahead of the first chat ``accept`` allows (at the back if none); its index."""
+        for index, other in enumerate(self._ids):
+            if accept(other):
+                self._ids.insert(index, conversation_id)
+                return index
+        self._ids.append(conversation_id)
+        return len(self._ids) - 1
+
     def remove(self, conversation_id: int) -> None:
         if conversation_id in self._ids:
             self._ids.remove(conversation_id)

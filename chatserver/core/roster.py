@@ -19,11 +19,17 @@ class OperatorState:
     connected: bool = False
     chats: set[int] = field(default_factory=set)
     idle_since: float = 0.0
+    # Transfers offered to this operator and not yet answered: each holds a slot for the offer.
+    offers: set[int] = field(default_factory=set)
+
+    @property
+    def load(self) -> int:
+        return len(self.chats) + len(self.offers)
 
     @property
     def available(self) -> bool:
         """May receive new chats now: connected, online, with a free slot."""
-        return self.connected and self.status == ONLINE and len(self.chats) < self.capacity
+        return self.connected and self.status == ONLINE and self.load < self.capacity
 
     @property
     def serving(self) -> bool:

@@ -16,5 +16,5 @@ def choose_operator(
     candidates = [op for op in roster if op.available and op.eligible_for(team)]
     if not candidates:
         return None
-    best = min(candidates, key=lambda op: (len(op.chats), op.idle_since, op.operator_id))
+    best = min(candidates, key=lambda op: (op.load, op.idle_since, op.operator_id))
     return best, False
