@@ -457,3 +457,50 @@ Index(
     ConversationEvent.__table__.c.operator_id,  # type: ignore[attr-defined]
     ConversationEvent.__table__.c.conversation_id,  # type: ignore[attr-defined]
 )
+
+
+# --- wait promises -----------------------------------------------------------
+#
+# Every wait figure a visitor is shown (queue or transfer) is a promise: the
+# upper end of the range is the deadline. Its outcome says whether the wait
+# ended in time ("kept"), was re-estimated first ("revised"; "revised_late"
+# when the notice before the deadline did it), ran past it ("broken"), or
+# ended otherwise ("returned", "left", "abandoned", "interrupted" by a restart).
+
+PROMISE_KINDS = ("queue", "transfer")
+PROMISE_OUTCOMES = (
+    "kept",
+    "broken",
+    "revised",
+    "revised_late",
+    "returned",
+    "left",
+    "abandoned",
+    "interrupted",
+)
+
+
+class WaitPromiseBase(SQLModel):
+    key: str = Field(unique=True, max_length=40)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    kind: str = Field(max_length=20)
+    made_at: float
+    position: int | None = None
+    estimate_s: int
+    low_s: int
+    high_s: int
+    deadline: float
+    wait_started_at: float
+    outcome: str | None = Field(default=None, max_length=20)
+    settled_at: float | None = None
+    waited_s: float | None = None
+
+
+class WaitPromise(WaitPromiseBase, table=True):
+    __tablename__ = "wait_promise"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+
+
+class WaitPromisePublic(WaitPromiseBase):
+    id: int

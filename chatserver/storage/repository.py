@@ -1989,6 +1989,167 @@ def transcript_page(
     )
 
 
+# --- transfers and promises --------------------------------------------------
+#
+# Transfers change state through set_conversation_state; these add the events
+# that change no state (an offer, a left message), the team a transfer moves a
+# chat to, and the wait promises. Promise writes come in batches from the hub:
+# `write_promises` applies them in order in one transaction.
+
+from .models import PROMISE_KINDS, PROMISE_OUTCOMES, WaitPromisePublic  # noqa: E402
+
+WAIT_PROMISE: Table = _tables["wait_promise"]
+LEFT_MESSAGE_EVENT = "left_message"
+ANSWER_SEEN_EVENT = "answer_seen"
+
+
+def append_conversation_event(
+    engine: Engine,
+    *,
+    conversation_id: int,
+    kind: str,
+    now: float,
+    data: Mapping[str, Any] | None = None,
+    operator_id: int | None = None,
+) -> None:
+    """Log an event that changes neither state nor operator (`state` stays NULL)."""
+    with write_transaction(engine) as conn:
+        conn.execute(
+            EVENT.insert().values(
+                conversation_id=conversation_id,
+                kind=kind,
+                state=None,
+                operator_id=operator_id,
+                data=json.dumps(dict(data or {}), separators=(",", ":")),
+                ts=now,
+            )
+        )
+
+
+def set_conversation_team(engine: Engine, *, conversation_id: int, team: str | None) -> None:
+    """A transfer to a team moves the chat to that team (routing after a requeue follows it)."""
+    with write_transaction(engine) as conn:
+        updated = conn.execute(
+            update(CONVERSATION).where(CONVERSATION.c.id == conversation_id).values(team=team)
+        )
+        if updated.rowcount == 0:
+            raise UnknownConversation(f"no conversation {conversation_id}")
+
+
+def left_message_conversations(engine: Engine) -> set[int]:
+    """Open conversations whose visitor left a message instead of waiting (restored on start)."""
+    with read_transaction(engine) as conn:
+        rows = conn.execute(
+            select(EVENT.c.conversation_id)
+            .join(CONVERSATION, CONVERSATION.c.id == EVENT.c.conversation_id)
+            .where(EVENT.c.kind == LEFT_MESSAGE_EVENT, CONVERSATION.c.state.in_(OPEN_STATES))
+            .distinct()
+        ).all()
+    return {r.conversation_id for r in rows}
+
+
+def reset_interrupted_transfers(engine: Engine, *, now: float) -> list[int]:
+    """After a restart no offer is pending: transferring chats go back to their operator."""
+    with write_transaction(engine) as conn:
+        rows = conn.execute(
+            select(CONVERSATION.c.id, CONVERSATION.c.operator_id).where(
+                CONVERSATION.c.state == "transferring"
+            )
+        ).all()
+        for row in rows:
+            conn.execute(update(CONVERSATION).where(CONVERSATION.c.id == row.id).values(state="assigned"))
+            _append_event(
+                conn,
+                conversation_id=row.id,
+                kind="transfer_interrupted",
+                state="assigned",
+                operator_id=row.operator_id,
+                data={"reason": "restart"},
+                now=now,
+            )
+    return [r.id for r in rows]
+
+
+def unseen_answer(engine: Engine, *, visitor_id: str) -> tuple[int, int] | None:
+    """(conversation_id, last operator seq) of the visitor's newest left message answered since
+    they last saw it, or None. "Seen" is an ``answer_seen`` event recording the seq shown."""
+    with read_transaction(engine) as conn:
+        left = conn.execute(
+            select(EVENT.c.conversation_id)
+            .join(CONVERSATION, CONVERSATION.c.id == EVENT.c.conversation_id)
+            .where(CONVERSATION.c.visitor_id == visitor_id, EVENT.c.kind == LEFT_MESSAGE_EVENT)
+            .order_by(EVENT.c.conversation_id.desc())
+            .distinct()
+            .limit(5)
+        ).all()
+        for row in left:
+            cid = row.conversation_id
+            answered = conn.execute(
+                select(func.max(MESSAGE.c.seq)).where(
+                    MESSAGE.c.conversation_id == cid, MESSAGE.c.sender == "operator"
+                )
+            ).scalar_one_or_none()
+            if answered is None:
+                continue
+            seen = 0
+            for (data,) in conn.execute(
+                select(EVENT.c.data).where(EVENT.c.conversation_id == cid, EVENT.c.kind == ANSWER_SEEN_EVENT)
+            ).all():
+                try:
+                    seen = max(seen, int(json.loads(data).get("seq", 0)))
+                except (ValueError, TypeError, AttributeError):
+                    continue
+            if answered > seen:
+                return cid, int(answered)
+    return None
+
+
+def write_promises(engine: Engine, *, ops: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """Apply ("made", row) and ("settled", {key, outcome, settled_at, waited_s}) in order."""
+    if not ops:
+        return
+    with write_transaction(engine) as conn:
+        for op, values in ops:
+            if op == "made":
+                _check(values["kind"], PROMISE_KINDS, "promise kind")
+                conn.execute(WAIT_PROMISE.insert().values(**values))
+            elif op == "settled":
+                _check(values["outcome"], PROMISE_OUTCOMES, "promise outcome")
+                conn.execute(
+                    update(WAIT_PROMISE)
+                    .where(WAIT_PROMISE.c.key == values["key"], WAIT_PROMISE.c.outcome.is_(None))
+                    .values(
+                        outcome=values["outcome"],
+                        settled_at=values["settled_at"],
+                        waited_s=values["waited_s"],
+                    )
+                )
+            else:
+                raise ValueError(f"unknown promise operation {op!r}")
+
+
+def interrupt_open_promises(engine: Engine, *, now: float) -> int:
+    """On start: promises a previous run left open can no longer be kept or revised."""
+    with write_transaction(engine) as conn:
+        result = conn.execute(
+            update(WAIT_PROMISE)
+            .where(WAIT_PROMISE.c.outcome.is_(None))
+            .values(outcome="interrupted", settled_at=now)
+        )
+    return int(result.rowcount or 0)
+
+
+def list_promises(engine: Engine, *, conversation_id: int) -> list[WaitPromisePublic]:
+    """The conversation's promises, oldest first."""
+    with read_transaction(engine) as conn:
+        rows = conn.execute(
+            select(WAIT_PROMISE)
+            .where(WAIT_PROMISE.c.conversation_id == conversation_id)
+            .order_by(WAIT_PROMISE.c.id)
+        ).all()
+    return [WaitPromisePublic.model_validate(dict(r._mapping)) for r in rows]
+
+
 # --- operator admin ----------------------------------------------------------
 
 
