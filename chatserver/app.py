@@ -25,6 +25,7 @@ from chatserver.transport.admin_operators_api import admin_operator_routes
 from chatserver.transport.auth import TokenSigner
 from chatserver.transport.cors import VisitorCorsMiddleware
 from chatserver.transport.customer_api import customer_routes
+from chatserver.transport.hold_api import hold_routes
 from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
 from chatserver.transport.state import ServerState
@@ -55,6 +56,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             default_capacity=settings.default_capacity,
             grace_s=settings.operator_grace_s,
             default_handle_s=settings.default_handle_s,
+            transfer_offer_s=settings.transfer_offer_s,
+            transfer_max_offers=settings.transfer_max_offers,
+            hold_interval_s=settings.hold_interval_s,
+            silence_s=settings.silence_s,
+            promise_notice_s=settings.promise_notice_s,
         )
         library = LibraryStore(writer)
         await library.load()
@@ -100,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *customer_routes(),
         *admin_routes(),
         *admin_operator_routes(),
+        *hold_routes(),
         *static_routes(demo=settings.demo),
     ]
     return Starlette(

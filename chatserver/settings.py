@@ -110,6 +110,11 @@ class Settings:
     segment_amounts: tuple[float, float] | None = None
     segment_d_cases: int = 3
     segment_refresh_s: float = 300.0
+    transfer_offer_s: float = 30.0
+    transfer_max_offers: int = 2
+    hold_interval_s: float = 45.0
+    silence_s: float = 60.0
+    promise_notice_s: float = 10.0
     demo: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -142,4 +147,9 @@ class Settings:
             segment_amounts=_segment_pair(env, "CHAT_SEGMENT_AMOUNTS", shares=False),
             segment_d_cases=_int(env, "CHAT_SEGMENT_D_CASES", 3),
             segment_refresh_s=_float(env, "CHAT_SEGMENT_REFRESH_S", 300.0),
+            transfer_offer_s=_float(env, "CHAT_TRANSFER_OFFER_S", 30.0, minimum=1.0),
+            transfer_max_offers=_int(env, "CHAT_TRANSFER_MAX_OFFERS", 2, minimum=1),
+            hold_interval_s=_float(env, "CHAT_HOLD_INTERVAL_S", 45.0),
+            silence_s=_float(env, "CHAT_SILENCE_S", 60.0),
+            promise_notice_s=_float(env, "CHAT_PROMISE_NOTICE_S", 10.0),
         )

@@ -27,6 +27,7 @@ from chatserver.core.effects import (
     Closed,
     Effect,
     QueueUpdate,
+    Refused,
     Released,
     Requeued,
     StartTimer,
@@ -135,6 +136,10 @@ class Hub:
         self._conversation_locale: dict[int, str | None] = {}
         self._visitor_locks: dict[str, asyncio.Lock] = {}
         self._last_visitor_seq: dict[int, int] = {}
+        # Transfers, promises, hold messages, left messages, silence: see etiquette.py.
+        from .etiquette import Etiquette
+
+        self.etiquette = Etiquette(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -143,6 +148,7 @@ class Hub:
         self._applier = asyncio.create_task(self._apply_forever(), name="hub-effects")
         if self.assistant is not None:
             self._suggester = asyncio.create_task(self._suggest_forever(), name="hub-suggestions")
+        left_message = await self.etiquette.start()
         now = self.clock()
         for conv in await self.writer.read(repo.list_open_conversations):
             self._open_by_visitor[conv.visitor_id] = conv.id
@@ -155,6 +161,7 @@ class Hub:
                     waiting_since=conv.created_at,
                     team=conv.team,
                     locale=conv.locale,
+                    left_message=conv.id in left_message,
                 ),
                 now=now,
             )
@@ -169,6 +176,7 @@ class Hub:
                 await self._suggester
         if self._applier is not None:
             await self._effects.join()
+            await self.etiquette.flush()
             self._applier.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._applier
@@ -186,6 +194,15 @@ class Hub:
         effects = self.engine.receive(event, self.clock() if now is None else now)
         if effects:
             self._effects.put_nowait(effects)
+
+    def ask(self, event: ev.Event) -> Refused | None:
+        """``dispatch`` for a request the core may refuse: a refusal comes back instead of being applied."""
+        effects = self.engine.receive(event, self.clock())
+        refused = next((e for e in effects if isinstance(e, Refused)), None)
+        rest: list[Effect] = [e for e in effects if not isinstance(e, Refused)]
+        if rest:
+            self._effects.put_nowait(rest)
+        return refused
 
     async def settle(self) -> None:
         """Wait until every effect queued so far has been applied (tests and shutdown)."""
@@ -220,6 +237,8 @@ class Hub:
             handle = self._timers.pop(effect.key, None)
             if handle is not None:
                 handle.cancel()
+        else:
+            await self.etiquette.apply(effect)
 
     def _start_timer(self, key: str, deadline: float) -> None:
         old = self._timers.pop(key, None)
@@ -268,7 +287,12 @@ class Hub:
             "position": effect.position,
             "estimated_wait_s": effect.estimated_wait_s,
             "operators_online": effect.operators_online,
+            "low_s": effect.low_s,
+            "high_s": effect.high_s,
+            "kind": effect.kind,
         }
+        if effect.late:
+            frame["late"] = True
         await self.publish(visitor_channel(effect.visitor_id), frame)
 
     async def _apply_requeued(self, effect: Requeued) -> None:
@@ -441,10 +465,12 @@ class Hub:
                 self.unlisten(conv_channel(conv.id), outbox)
                 outbox.put(f.encode({"type": f.CLOSED, "conversation_id": conv.id}))
         if cid is None:
+            await self.etiquette.visitor_back(outbox, visitor_id, None, resume)
             return
         after = resume[1] if resume is not None and resume[0] == cid else 0
         await self.replay(outbox, cid, after)
         await self.send_conversation_state(outbox, cid)
+        await self.etiquette.visitor_back(outbox, visitor_id, cid, resume)
 
     async def send_conversation_state(self, outbox: Outbox, conversation_id: int) -> None:
         conv = self.engine.conversations.get(conversation_id)
@@ -516,6 +542,8 @@ class Hub:
             if self.engine.conversations.get(cid) is not None and cid in self.engine.queue:
                 if not self.engine.roster.serving(None):
                     await self.system_message(cid, texts.text("no_operator_online", locale))
+        if not stored.duplicate:
+            self.dispatch(ev.VisitorMessaged(cid))
         if not stored.duplicate and self.assistant is not None:
             self.assistant.visitor_said(cid, text, locale)
             self.request_suggestions(cid, stored.seq)
@@ -671,6 +699,8 @@ class Hub:
                 author_title=info["title"],
             )
         )
+        if not stored.duplicate:
+            self.dispatch(ev.OperatorReplied(conversation_id))
         if not stored.duplicate and self.assistant is not None:
             self._usage(self.assistant.operator_sent(conversation_id, text))
         return stored

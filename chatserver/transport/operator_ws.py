@@ -14,6 +14,7 @@ from chatserver.storage import repository as repo
 
 from . import frames as f
 from .connection import make_outbox, open_session, serve_frames
+from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
 from .outbox import Outbox
 from .state import ServerState, server_state
@@ -35,6 +36,9 @@ class OperatorSession:
             f.TYPING: self.on_typing,
             f.CLOSE: self.on_close,
             f.TRANSFER: self.on_transfer,
+            TRANSFER_ACCEPT: self.on_transfer_accept,
+            TRANSFER_DECLINE: self.on_transfer_decline,
+            TRANSFER_CANCEL: self.on_transfer_cancel,
             f.LIBRARY_SEARCH: self.on_library_search,
             f.HELLO: self.on_hello,
         }
@@ -89,7 +93,37 @@ class OperatorSession:
                 f.TRANSFER_REASON_REQUIRED,
                 "say why you transfer the visitor ('reason') and what they gain ('benefit')",
             )
-        raise f.FrameError(f.NOT_IMPLEMENTED, f"transfers are not available yet (conversation {cid})")
+        error = await self.state.hub.etiquette.request_transfer(
+            self.operator.id, cid, frame, max_text_chars=self.state.settings.max_text_chars
+        )
+        if error is not None:
+            self.outbox.put(f.encode(error))
+
+    def _offered_conversation(self, frame: dict[str, Any]) -> int:
+        f.require(frame, f.FieldSpec("conversation_id", int))
+        cid: int = frame["conversation_id"]
+        return cid
+
+    async def on_transfer_accept(self, frame: dict[str, Any]) -> None:
+        """Take a chat offered to you: it becomes yours, with the whole conversation."""
+        cid = self._offered_conversation(frame)
+        error = self.state.hub.etiquette.answer_offer(self.operator.id, cid, accept=True)
+        if error is not None:
+            self.outbox.put(f.encode(error))
+
+    async def on_transfer_decline(self, frame: dict[str, Any]) -> None:
+        """Say no to an offer at once, so the next colleague is asked without waiting out the offer."""
+        cid = self._offered_conversation(frame)
+        error = self.state.hub.etiquette.answer_offer(self.operator.id, cid, accept=False)
+        if error is not None:
+            self.outbox.put(f.encode(error))
+
+    async def on_transfer_cancel(self, frame: dict[str, Any]) -> None:
+        """Take back your own transfer before anyone accepted it; the visitor is told."""
+        cid = self._held_conversation(frame)
+        error = self.state.hub.etiquette.cancel_transfer(self.operator.id, cid)
+        if error is not None:
+            self.outbox.put(f.encode(error))
 
     async def on_library_search(self, frame: dict[str, Any]) -> None:
         """Shortcut or word search of the reply library, each reply filled for the chat in view."""

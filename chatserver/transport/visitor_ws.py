@@ -13,6 +13,7 @@ from chatserver.storage import repository as repo
 
 from . import frames as f
 from .connection import make_outbox, open_session, serve_frames
+from .etiquette import LEAVE_MESSAGE
 from .hub import ack_frame
 from .outbox import Outbox
 from .state import ServerState, server_state
@@ -53,7 +54,14 @@ class VisitorSession:
 
     def handlers(self) -> dict[str, Any]:
         handlers = {f.MESSAGE: self.on_message, f.TYPING: self.on_typing, f.HELLO: self.on_hello}
-        return {**handlers, PAGE: self.on_page}
+        return {**handlers, PAGE: self.on_page, LEAVE_MESSAGE: self.on_leave_message}
+
+    async def on_leave_message(self, frame: dict[str, Any]) -> None:
+        """Stop waiting and leave the message: it is answered in this conversation, seen on the next visit."""
+        etiquette = self.state.hub.etiquette
+        error = etiquette.leave_message(self.visitor.id)
+        if error is not None:
+            self.outbox.put(f.encode(etiquette.with_client_id(error, frame)))
 
     async def on_page(self, frame: dict[str, Any]) -> None:
         await visitor_page(self.state, self.visitor.id, frame)
