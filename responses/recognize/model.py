@@ -20,6 +20,7 @@ from .features import Features, extract
 
 NONE = "none"
 MAX_MESSAGES = 4
+NO_CUE_MIN = 0.8  # how sure the model must be of a situation no lexicon cue supports
 MAX_CHARS = 600  # longer messages keep their start and end: a bound on time per call
 
 
@@ -46,6 +47,19 @@ class Model:
         total = sum(exps)
         return [e / total for e in exps]
 
+    def message(self, feats: Features, none: int) -> list[float]:
+        """Class probabilities of one message, doubting a situation no cue supports.
+
+        The training messages nearly all contain a lexicon cue, so the model never
+        learnt what a message without one looks like; unless it is very sure, such a
+        message counts as no situation (and lets an older message speak).
+        """
+        probs = self.probabilities(feats)
+        has_cue = any("L:" + cls in feats for cls in self.classes if cls != NONE)
+        if has_cue or max(p for k, p in enumerate(probs) if k != none) >= NO_CUE_MIN:
+            return probs
+        return [1.0 if k == none else 0.0 for k in range(len(probs))]
+
     def conversation(self, messages: Sequence[str]) -> dict[str, float]:
         """Situation → score for a conversation, newest message weighted most.
 
@@ -60,7 +74,7 @@ class Model:
                 break
             if len(message) > MAX_CHARS:
                 message = message[: MAX_CHARS // 2] + " " + message[-MAX_CHARS // 2 :]
-            probs = self.probabilities(extract(message))
+            probs = self.message(extract(message), none)
             for k, cls in enumerate(self.classes):
                 if k != none:
                     scores[cls] += carry * probs[k]

@@ -57,6 +57,11 @@ def test_thanks_after_a_defect_report_ends_the_conversation() -> None:
 
 def test_earlier_situation_survives_a_content_free_newer_message() -> None:
     assert recognize(["hi", "the mirror arrived shattered"]).situation == "defect"
+    assert recognize(["the mirror arrived shattered", "what now?"]).situation == "defect"
+
+
+def test_small_talk_is_no_situation() -> None:
+    assert recognize(["the weather is lovely today, isn't it"]).situation is None
 
 
 @pytest.mark.parametrize(
