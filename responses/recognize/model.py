@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -22,6 +22,7 @@ NONE = "none"
 MAX_MESSAGES = 4
 NO_CUE_MIN = 0.8  # how sure the model must be of a situation no lexicon cue supports
 MAX_CHARS = 600  # longer messages keep their start and end: a bound on time per call
+CACHE_SIZE = 4096  # recent messages whose probabilities are kept: a chat re-reads its last few each time
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Model:
     weights: dict[str, tuple[float, ...]]
     threshold: float
     decay: float
+    _seen: dict[str, list[float]] = field(default_factory=dict, compare=False, repr=False)
 
     def probabilities(self, feats: Features) -> list[float]:
         """Class probabilities of one message's features."""
@@ -72,9 +74,15 @@ class Model:
         for message in reversed(recent):
             if carry < 0.01:  # older messages can no longer change the outcome
                 break
-            if len(message) > MAX_CHARS:
-                message = message[: MAX_CHARS // 2] + " " + message[-MAX_CHARS // 2 :]
-            probs = self.message(extract(message), none)
+            probs = self._seen.get(message)
+            if probs is None:
+                text = message
+                if len(text) > MAX_CHARS:
+                    text = text[: MAX_CHARS // 2] + " " + text[-MAX_CHARS // 2 :]
+                probs = self.message(extract(text), none)
+                if len(self._seen) >= CACHE_SIZE:
+                    self._seen.clear()
+                self._seen[message] = probs
             for k, cls in enumerate(self.classes):
                 if k != none:
                     scores[cls] += carry * probs[k]
