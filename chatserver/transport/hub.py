@@ -488,6 +488,21 @@ class Hub:
                 )
             )
             return
+        figures = self.engine.figures(conversation_id)
+        if figures is not None:
+            # The figures the visitor was last given: the promise they hold.
+            frame = {
+                "type": f.QUEUE,
+                "conversation_id": conversation_id,
+                "position": figures.position,
+                "estimated_wait_s": figures.estimate.seconds,
+                "operators_online": figures.online,
+                "low_s": figures.estimate.low,
+                "high_s": figures.estimate.high,
+                "kind": "queue",
+            }
+            outbox.put(f.encode(frame))
+            return
         for cid, position, estimate in self.engine.queue_snapshot():
             if cid == conversation_id:
                 online = len(self.engine.roster.serving(conv.team))
