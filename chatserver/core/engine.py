@@ -684,7 +684,8 @@ class Engine:
                     old.promise_id, conv.id, "revised_late" if late else "revised", now, now - started
                 )
             )
-        if estimate.seconds is None:
+        if estimate.seconds is None or conv.left_message:
+            # Nothing to promise: nobody could serve the chat, or the visitor is not waiting.
             out.append(CancelTimer(PROMISE_PREFIX + str(conv.id)))
             return
         self._promise_seq += 1

@@ -225,3 +225,18 @@ def test_the_announcement_text_rules() -> None:
         "{reason}; {benefit}; {wait}; {target}", reason="R.", benefit="B!", wait="W", target="T"
     )
     assert filled == "R; B; W; T"
+
+
+def test_a_visitor_who_left_a_message_during_a_queued_transfer_gets_no_more_promises() -> None:
+    engine = Engine()
+    online(engine, 1, 0.0)
+    online(engine, 2, 0.0, capacity=1, teams=BILLING)
+    engine.receive(ev.ConversationOpened(9, "v9", team="billing"), 1.0)
+    engine.receive(ev.ConversationOpened(1, "v1", previous_operator_id=1), 2.0)
+    ask(engine, 10.0, queue=True)
+    left = engine.receive(ev.LeaveMessage(1), 11.0)
+    assert [p.outcome for p in of(left, PromiseSettled)] == ["left"]
+    assert engine.conversations[1].transfer is not None  # the transfer goes on: answered later, here
+    freed = engine.receive(ev.ConversationClosed(9), 50.0)
+    assert of(freed, TransferOffered)[0].to_operator_id == 2
+    assert not of(freed, PromiseMade) and not of(freed, QueueUpdate)
