@@ -22,7 +22,8 @@ class Outbox:
         self._close = close
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._last_seq: dict[int, int] = {}
-        self._syncing: dict[int, list[tuple[int, str]]] = {}
+        self._syncing: set[int] = set()
+        self._held: list[tuple[int | None, int, str]] = []
         self.channels: set[str] = set()
         self.pending_subscriptions: list[asyncio.Future[None]] = []
         self.closed = False
@@ -32,13 +33,19 @@ class Outbox:
             self._queue.put_nowait(text)
 
     def deliver(self, conversation_id: int | None, seq: int, text: str) -> None:
-        """A frame from a channel; message frames (seq > 0) are sent once each, in order."""
+        """A frame from a channel; message frames (seq > 0) are sent once each, in order.
+
+        While a replay is being read, every live frame waits (whatever its channel), so that
+        nothing about a message (its suggestions, say) can overtake the message itself.
+        """
+        if self._syncing:
+            self._held.append((conversation_id, seq, text))
+            return
+        self._send_live(conversation_id, seq, text)
+
+    def _send_live(self, conversation_id: int | None, seq: int, text: str) -> None:
         if conversation_id is None or seq == 0:
             self.put(text)
-            return
-        held = self._syncing.get(conversation_id)
-        if held is not None:
-            held.append((seq, text))
             return
         if seq <= self._last_seq.get(conversation_id, 0):
             return
@@ -46,17 +53,22 @@ class Outbox:
         self.put(text)
 
     def begin_sync(self, conversation_id: int, after_seq: int) -> None:
-        self._syncing.setdefault(conversation_id, [])
+        self._syncing.add(conversation_id)
         self._last_seq[conversation_id] = after_seq
 
     def end_sync(self, conversation_id: int, history: list[tuple[int, str]]) -> None:
-        held = self._syncing.pop(conversation_id, [])
+        """Send the replayed history in seq order, then the live frames held meanwhile."""
+        self._syncing.discard(conversation_id)
         last = self._last_seq.get(conversation_id, 0)
-        for seq, text in sorted(history + held, key=lambda item: item[0]):
+        for seq, text in sorted(history, key=lambda item: item[0]):
             if seq > last:
                 last = seq
                 self.put(text)
         self._last_seq[conversation_id] = last
+        if not self._syncing:
+            held, self._held = self._held, []
+            for item in held:
+                self._send_live(*item)
 
     async def subscriptions_ready(self) -> None:
         """Wait until every channel this socket joined is really subscribed, so nothing slips by."""
