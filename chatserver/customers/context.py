@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine
 
 from chatserver.storage import repository as repo
 from chatserver.storage.models import ConversationPublic
-from chatserver.storage.records import StoredMessage
 from chatserver.storage.writer import MessageWriter
 from responses.recognize import recognize
 
@@ -254,21 +253,3 @@ async def context_for_assigned(
     if c is None:
         return None
     return {"id": c.id, "name": c.name, "email": c.email, "external_id": c.external_id}
-
-
-def message_json(m: StoredMessage) -> dict[str, Any]:
-    """A transcript line, shaped like the ``message`` frame."""
-    data: dict[str, Any] = {
-        "type": "message",
-        "conversation_id": m.conversation_id,
-        "message_id": m.message_id,
-        "seq": m.seq,
-        "sender": m.sender,
-        "text": m.text,
-        "ts": m.ts,
-    }
-    if m.client_id is not None:
-        data["client_id"] = m.client_id
-    if m.author_name is not None:
-        data["author"] = {"name": m.author_name, "title": m.author_title or ""}
-    return data

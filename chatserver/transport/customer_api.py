@@ -30,7 +30,6 @@ from chatserver.customers.context import (
     build_visitor_context,
     conversation_json,
     conversations_json,
-    message_json,
     profile_json,
 )
 from chatserver.customers.segments import SegmentCutoffs, SegmentPolicy
@@ -38,6 +37,7 @@ from chatserver.customers.typology import BY_ID, catalogue
 from chatserver.storage import repository as repo
 from chatserver.storage.models import CustomerCasePublic
 
+from .frames import message_frame
 from .rest import ApiError, bearer, json_body, optional_str
 from .state import ServerState, server_state
 
@@ -225,7 +225,7 @@ async def _transcript(request: Request, **who: Any) -> Response:
     return JSONResponse(
         {
             "conversation": conversation,
-            "messages": [message_json(m) for m in messages],
+            "messages": [message_frame(m) for m in messages],
             "next_after_seq": messages[-1].seq if more else None,
         }
     )

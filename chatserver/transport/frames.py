@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chatserver.storage.records import StoredMessage
+
 # --- frame types, both directions --------------------------------------------------------
 HELLO = "hello"
 WELCOME = "welcome"
@@ -106,6 +108,24 @@ def require(frame: dict[str, Any], *specs: FieldSpec) -> None:
 def encode(frame: dict[str, Any]) -> str:
     """Compact JSON, encoded once and sent to every recipient as is."""
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def message_frame(m: StoredMessage) -> dict[str, Any]:
+    """A stored message as every client sees it (live, replayed, or in a past transcript)."""
+    frame: dict[str, Any] = {
+        "type": MESSAGE,
+        "conversation_id": m.conversation_id,
+        "message_id": m.message_id,
+        "seq": m.seq,
+        "sender": m.sender,
+        "text": m.text,
+        "ts": m.ts,
+    }
+    if m.client_id is not None:
+        frame["client_id"] = m.client_id
+    if m.author_name is not None:
+        frame["author"] = {"name": m.author_name, "title": m.author_title or ""}
+    return frame
 
 
 def error_frame(code: str, message: str, client_id: str | None = None) -> str:

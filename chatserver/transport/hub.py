@@ -39,6 +39,7 @@ from chatserver.storage.records import NewMessage, StoredMessage
 from chatserver.storage.writer import MessageWriter
 
 from . import frames as f
+from .frames import message_frame
 from .outbox import Outbox
 
 log = logging.getLogger("chatserver.hub")
@@ -56,23 +57,6 @@ def visitor_channel(visitor_id: str) -> str:
 
 def operator_channel(operator_id: int) -> str:
     return f"operator:{operator_id}"
-
-
-def message_frame(m: StoredMessage) -> dict[str, Any]:
-    frame: dict[str, Any] = {
-        "type": f.MESSAGE,
-        "conversation_id": m.conversation_id,
-        "message_id": m.message_id,
-        "seq": m.seq,
-        "sender": m.sender,
-        "text": m.text,
-        "ts": m.ts,
-    }
-    if m.client_id is not None:
-        frame["client_id"] = m.client_id
-    if m.author_name is not None:
-        frame["author"] = {"name": m.author_name, "title": m.author_title or ""}
-    return frame
 
 
 def ack_frame(m: StoredMessage) -> str:
