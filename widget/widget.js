@@ -1013,11 +1013,12 @@
   }
 
   function rateOverRest() {
-    // The server has no rating frame yet: keep the stars and comment over REST (the NPS is dropped).
+    // The socket was down when the visitor rated: keep stars, NPS and comment over REST instead.
     var r = S.lastRating;
     if (!r || !S.token) return;
     S.lastRating = null;
     var body = { score: r.rating };
+    if (r.nps != null) body.nps = r.nps;
     if (r.comment) body.comment = r.comment;
     fetch(ORIGIN + "/api/visitor/conversations/" + r.conversation_id + "/rating", {
       method: "POST", credentials: "omit", body: JSON.stringify(body),

@@ -431,6 +431,7 @@ class VisitorPagePublic(VisitorPageBase):
 class ConversationRatingBase(SQLModel):
     score: int
     comment: str | None = Field(default=None, sa_type=Text)
+    nps: int | None = None  # "how likely are you to recommend us", 0 to 10
     ts: float
 
 

@@ -1586,10 +1586,17 @@ def set_visitor_page(engine: Engine, *, visitor_id: str, url: str, title: str | 
 
 
 def rate_conversation(
-    engine: Engine, *, conversation_id: int, visitor_id: str, score: int, comment: str | None, now: float
+    engine: Engine,
+    *,
+    conversation_id: int,
+    visitor_id: str,
+    score: int,
+    comment: str | None,
+    now: float,
+    nps: int | None = None,
 ) -> ConversationRatingPublic | None:
     """The visitor's rating of their own conversation (a new rating replaces the old); None if not theirs."""
-    values = {"conversation_id": conversation_id, "score": score, "comment": comment, "ts": now}
+    values = {"conversation_id": conversation_id, "score": score, "comment": comment, "nps": nps, "ts": now}
     with write_transaction(engine) as conn:
         owner = conn.execute(
             select(CONVERSATION.c.visitor_id, CONVERSATION.c.customer_id).where(
@@ -1602,7 +1609,7 @@ def rate_conversation(
             conn.execute(
                 update(RATING)
                 .where(RATING.c.conversation_id == conversation_id)
-                .values(score=score, comment=comment, ts=now)
+                .values(score=score, comment=comment, nps=nps, ts=now)
             )
         if owner.customer_id is not None:
             _refresh_ratings(conn, owner.customer_id)

@@ -35,7 +35,7 @@ from chatserver.customers.context import (
 from chatserver.customers.segments import SegmentCutoffs, SegmentPolicy
 from chatserver.customers.typology import BY_ID, catalogue
 from chatserver.storage import repository as repo
-from chatserver.storage.models import CustomerCasePublic
+from chatserver.storage.models import ConversationRatingPublic, CustomerCasePublic
 
 from .frames import message_frame
 from .rest import ApiError, bearer, json_body, optional_str
@@ -427,28 +427,69 @@ async def post_event(request: Request) -> Response:
 # --- visitors: ratings ----------------------------------------------------------------------
 
 
-async def rate_conversation(request: Request) -> Response:
-    """The visitor rates one of their conversations, 1 to 5, with an optional comment."""
-    state = server_state(request.app)
-    claims = bearer(request, state, "visitor")
-    data = await json_body(request)
-    score = data.get("score")
+def rating_problem(score: object, nps: object, comment: object) -> str | None:
+    """What is wrong with a rating, or None: the same rule for the REST route and the widget's frame."""
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise ApiError(422, "invalid_field", "'score' must be a whole number from 1 to 5")
-    comment = optional_str(data, "comment", max_len=MAX_COMMENT)
-    rating = await state.writer.run(
+        return "'score' must be a whole number from 1 to 5"
+    if nps is not None and (isinstance(nps, bool) or not isinstance(nps, int) or not 0 <= nps <= 10):
+        return "'nps' must be a whole number from 0 to 10"
+    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+        return f"'comment' must be text of at most {MAX_COMMENT} characters"
+    return None
+
+
+async def save_rating(
+    state: ServerState,
+    *,
+    visitor_id: str,
+    conversation_id: int,
+    score: int,
+    nps: int | None,
+    comment: str | None,
+) -> ConversationRatingPublic | None:
+    """Store the visitor's rating of their own conversation; None when it is not theirs."""
+    rating: ConversationRatingPublic | None = await state.writer.run(
         repo.rate_conversation,
-        conversation_id=_conversation_id(request),
-        visitor_id=claims.subject,
+        conversation_id=conversation_id,
+        visitor_id=visitor_id,
         score=score,
+        nps=nps,
         comment=comment or None,
         now=time.time(),
     )
+    return rating
+
+
+def rating_json(rating: ConversationRatingPublic) -> dict[str, Any]:
+    return {
+        "conversation_id": rating.conversation_id,
+        "score": rating.score,
+        "nps": rating.nps,
+        "comment": rating.comment,
+    }
+
+
+async def rate_conversation(request: Request) -> Response:
+    """The visitor rates one of their conversations, 1 to 5, with an optional NPS (0-10) and comment."""
+    state = server_state(request.app)
+    claims = bearer(request, state, "visitor")
+    data = await json_body(request)
+    score, nps, comment = data.get("score"), data.get("nps"), data.get("comment")
+    problem = rating_problem(score, nps, comment)
+    if problem is not None:
+        raise ApiError(422, "invalid_field", problem)
+    assert isinstance(score, int)
+    rating = await save_rating(
+        state,
+        visitor_id=claims.subject,
+        conversation_id=_conversation_id(request),
+        score=score,
+        nps=nps if isinstance(nps, int) else None,
+        comment=comment if isinstance(comment, str) else None,
+    )
     if rating is None:
         raise _not_found("conversation")
-    return JSONResponse(
-        {"conversation_id": rating.conversation_id, "score": rating.score, "comment": rating.comment}
-    )
+    return JSONResponse(rating_json(rating))
 
 
 def customer_routes() -> list[BaseRoute]:

@@ -13,6 +13,7 @@ from chatserver.storage import repository as repo
 
 from . import frames as f
 from .connection import make_outbox, open_session, serve_frames
+from .customer_api import rating_json, rating_problem, save_rating
 from .etiquette import LEAVE_MESSAGE
 from .hub import ack_frame
 from .outbox import Outbox
@@ -54,7 +55,37 @@ class VisitorSession:
 
     def handlers(self) -> dict[str, Any]:
         handlers = {f.MESSAGE: self.on_message, f.TYPING: self.on_typing, f.HELLO: self.on_hello}
-        return {**handlers, PAGE: self.on_page, LEAVE_MESSAGE: self.on_leave_message}
+        return {
+            **handlers,
+            PAGE: self.on_page,
+            LEAVE_MESSAGE: self.on_leave_message,
+            f.RATING: self.on_rating,
+        }
+
+    async def on_rating(self, frame: dict[str, Any]) -> None:
+        """The stars (1-5), the NPS answer (0-10) and a comment the widget asks for when a chat ends."""
+        f.require(frame, f.FieldSpec("conversation_id", int))
+        client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+        score = frame.get("rating", frame.get("score"))
+        nps, comment = frame.get("nps"), frame.get("comment")
+        problem = rating_problem(score, nps, comment)
+        if problem is not None:
+            raise f.FrameError(f.INVALID_FIELD, problem, client_id)
+        assert isinstance(score, int)
+        rating = await save_rating(
+            self.state,
+            visitor_id=self.visitor.id,
+            conversation_id=frame["conversation_id"],
+            score=score,
+            nps=nps if isinstance(nps, int) else None,
+            comment=comment if isinstance(comment, str) else None,
+        )
+        if rating is None:
+            raise f.FrameError(f.UNKNOWN_CONVERSATION, "no such conversation of yours", client_id)
+        saved: dict[str, Any] = {"type": f.RATING_SAVED, **rating_json(rating)}
+        if client_id is not None:
+            saved["client_id"] = client_id
+        self.outbox.put(f.encode(saved))
 
     async def on_leave_message(self, frame: dict[str, Any]) -> None:
         """Stop waiting and leave the message: it is answered in this conversation, seen on the next visit."""

@@ -456,6 +456,7 @@ async def test_a_visitor_rates_their_conversation(start_server: ServerFactory) -
     assert rated.status_code == 200 and rated.json() == {
         "conversation_id": cid,
         "score": 5,
+        "nps": None,
         "comment": "Quick!",
     }
     stranger = await server.visitor_session()
@@ -470,6 +471,35 @@ async def test_a_visitor_rates_their_conversation(start_server: ServerFactory) -
     context = (await server.http.get(f"/api/customers/{customer_id}", headers=auth(token))).json()
     assert context["ratings"] == {"count": 1, "average": 5.0}
     assert context["conversations"][0]["rating"] == {"score": 5, "comment": "Quick!"}
+
+
+async def test_the_widget_sends_stars_and_nps_over_its_socket(start_server: ServerFactory) -> None:
+    server = await shop_server(start_server)
+    _anna_id, token = await server.add_operator("Anna")
+    anna = await server.operator(token)
+    visitor, session = await server.visitor(identity=identity("cust-2"))
+    cid = await chat(server, visitor, anna, "All sorted, thank you")
+    await close(anna, visitor, cid)
+    await visitor.send({"type": "rating", "conversation_id": cid, "rating": 4, "nps": 11, "client_id": "r1"})
+    refused = await visitor.expect("error", client_id="r1")
+    assert refused["code"] == "invalid_field" and "nps" in refused["message"]
+    await visitor.send(
+        {
+            "type": "rating",
+            "conversation_id": cid,
+            "rating": 4,
+            "nps": 9,
+            "comment": "Kind",
+            "client_id": "r2",
+        }
+    )
+    saved = await visitor.expect("rating_saved", client_id="r2")
+    assert (saved["score"], saved["nps"], saved["comment"]) == (4, 9, "Kind")
+    await visitor.send({"type": "rating", "conversation_id": cid + 1000, "rating": 4, "client_id": "r3"})
+    assert (await visitor.expect("error", client_id="r3"))["code"] == "unknown_conversation"
+    customer_id = await linked_customer(server, session["visitor_id"])
+    context = (await server.http.get(f"/api/customers/{customer_id}", headers=auth(token))).json()
+    assert context["ratings"] == {"count": 1, "average": 4.0}
 
 
 async def test_the_typologies_are_served_with_their_hints(server: Server) -> None:
