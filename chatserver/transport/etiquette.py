@@ -419,8 +419,6 @@ class Etiquette:
         conv = await self.hub.writer.read(repo.get_conversation, conversation_id=cid)
         if conv is None:
             return
-        from .hub import message_frame
-
         customer = await context_for_assigned(self.hub.writer, conv)
         transcript = await self.hub.writer.read(
             repo.messages_after, conversation_id=cid, after_seq=0, limit=1000
@@ -439,7 +437,7 @@ class Etiquette:
                 "expires_in_s": max(int(round(e.expires_at - now)), 0),
                 "visitor": {"id": conv.visitor_id, "locale": conv.locale},
                 "customer": customer,
-                "transcript": [message_frame(m) for m in transcript],
+                "transcript": [f.message_frame(m) for m in transcript],
             },
         )
         await self._tell_operator(
