@@ -23,6 +23,7 @@ from chatserver.transport import rest
 from chatserver.transport.admin_api import admin_routes
 from chatserver.transport.admin_operators_api import admin_operator_routes
 from chatserver.transport.auth import TokenSigner
+from chatserver.transport.console_routes import console_routes
 from chatserver.transport.cors import VisitorCorsMiddleware
 from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hold_api import hold_routes
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *customer_routes(),
         *admin_routes(),
         *admin_operator_routes(),
+        *console_routes(),
         *hold_routes(),
         *static_routes(demo=settings.demo),
     ]

@@ -185,3 +185,50 @@ async def test_teams(server: Server, admin: dict[str, str]) -> None:
     deleted = await server.http.delete(f"{TEAMS}/{billing}", headers=admin)
     assert deleted.status_code == 200 and deleted.json() == {"id": billing, "deleted": True}
     _error(await server.http.delete(f"{TEAMS}/{billing}", headers=admin), 404, "not_found")
+
+
+async def test_queue_and_directory_for_operators(server: Server) -> None:
+    _error(await server.http.get("/api/queue"), 401, "unauthorized")
+    _error(await server.http.get("/api/directory"), 401, "unauthorized")
+    _, token = await server.add_operator("Olga", capacity=0, teams=("billing",))
+    _, other = await server.add_operator("Piotr", capacity=2, teams=("billing",))
+    await server.operator(token)
+    await server.operator(other, status="away")
+    visitor, _ = await server.visitor(locale="pl-PL")
+    await visitor.say("Dzień dobry")
+    await visitor.expect("queue")
+    await server.settle()
+    queue = (await server.http.get("/api/queue", headers=_auth(token))).json()
+    assert queue["operators_online"] == 1
+    [waiting] = queue["waiting"]
+    assert waiting["position"] == 1 and waiting["locale"] == "pl" and waiting["state"] == "waiting"
+    assert waiting["waiting_s"] >= 0 and waiting["team"] is None
+
+    directory = (await server.http.get("/api/directory", headers=_auth(token))).json()
+    by_name = {o["name"]: o for o in directory["operators"]}
+    assert by_name["Olga"]["me"] is True and by_name["Olga"]["status"] == "online"
+    assert by_name["Piotr"]["status"] == "away" and by_name["Piotr"]["free_slots"] == 0
+    assert directory["teams"] == [{"name": "billing", "online": 0, "free_slots": 0, "waiting": 0}]
+
+
+async def test_console_and_admin_pages_are_served_with_a_strict_policy(server: Server) -> None:
+    for path in ("/console", "/admin"):
+        page = await server.http.get(path)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert page.headers["x-content-type-options"] == "nosniff"
+        again = await server.http.get(path, headers={"If-None-Match": page.headers["etag"]})
+        assert again.status_code == 304
+    for path in (
+        "/console/console.js",
+        "/console/ui.js",
+        "/console/ui.css",
+        "/admin/admin.js",
+        "/admin/admin.css",
+    ):
+        asset = await server.http.get(path)
+        assert asset.status_code == 200 and asset.content, path
+    assert (await server.http.get("/console/app.py")).status_code == 404
+    assert (await server.http.get("/console/..%2Fapp.py")).status_code == 404
+    assert (await server.http.get("/admin/console.js")).status_code == 404
