@@ -108,6 +108,7 @@ function showLogin(message) {
 }
 
 function signOut(message) {
+  state.session = null;
   saveSession(SESSION_KEY, null);
   sessionStorage.removeItem(READ_KEY);
   state.chats.clear();
@@ -333,6 +334,7 @@ function onFrame(frame) {
       remember();
       renderConn("");
       sendFrame({ type: "status", status: state.wanted });
+      reconcileAfterReconnect();
       break;
     case "status":
       state.status = frame.status;
@@ -388,6 +390,25 @@ function onFrame(frame) {
   }
 }
 
+// After a reconnect the server briefs us again on every chat we still hold; a chat it does not
+// mention within a few seconds left us while we were away (grace period over, or closed).
+function reconcileAfterReconnect() {
+  state.generation = (state.generation || 0) + 1;
+  const generation = state.generation;
+  clearTimeout(state.reconcileTimer);
+  state.reconcileTimer = setTimeout(() => {
+    if (generation !== state.generation) return;
+    let changed = false;
+    for (const chat of state.chats.values()) {
+      if (!chat.ended && (chat.generation || 0) < generation) {
+        chat.ended = "released";
+        changed = true;
+      }
+    }
+    if (changed) renderAll();
+  }, 5000);
+}
+
 function newChat(cid) {
   return {
     id: cid,
@@ -415,6 +436,7 @@ function onAssigned(frame) {
     chat = newChat(cid);
     state.chats.set(cid, chat);
   }
+  chat.generation = state.generation || 0;
   chat.visitor = frame.visitor || chat.visitor;
   chat.customer = frame.customer || chat.customer;
   chat.ended = null;
@@ -545,7 +567,8 @@ function onError(frame) {
     }
     return;
   }
-  if (ui.transferDialog && frame.conversation_id === ui.transferDialog.cid) {
+  const aboutTransfer = frame.conversation_id === undefined || frame.conversation_id === null;
+  if (ui.transferDialog && (frame.conversation_id === ui.transferDialog.cid || aboutTransfer)) {
     ui.transferDialog.onError(frame);
     return;
   }
@@ -1213,7 +1236,7 @@ function showPopup(loading) {
     },
     h("span", { class: "pop-title" }, h("strong", { text: item.title || item.response_id }), item.shortcut ? h("span", { class: "badge", text: item.shortcut }) : null,
       h("span", { class: "badge", text: (SITUATIONS[item.situation] || [item.situation])[0] })),
-    h("span", { class: "pop-text", text: item.text }))));
+    h("span", { class: "pop-text" }, slotText(item.text)))));
 }
 
 function movePopup(step) {
@@ -1711,17 +1734,23 @@ function closeChat(chat) {
 
 async function pollQueue() {
   clearTimeout(state.queueTimer);
-  if (!state.session) return;
+  if (!state.session || state.queueBusy) return;
+  state.queueBusy = true;
   try {
     state.queue = await api("/api/queue", { token: state.session.token });
     renderQueue();
   } catch (err) {
     if (err.status === 401) {
+      state.queueBusy = false;
       signOut("Your session has ended. Sign in again.");
       return;
     }
+  } finally {
+    state.queueBusy = false;
   }
-  state.queueTimer = setTimeout(pollQueue, QUEUE_POLL_MS);
+  // One timer at a time, however many refreshes were asked for meanwhile.
+  clearTimeout(state.queueTimer);
+  if (state.session) state.queueTimer = setTimeout(pollQueue, QUEUE_POLL_MS);
 }
 
 // --- notifications -------------------------------------------------------------------------

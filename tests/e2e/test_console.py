@@ -456,3 +456,69 @@ async def test_screenshots_desktop_and_phone(desk: Server, tabs: TabFactory) -> 
         await tab.find('.status-opt[data-status="offline"]').click()
         await expect(tab.find('.status-opt[data-status="offline"]')).to_have_attribute("aria-checked", "true")
         await visitor.close()
+
+
+async def test_past_conversations_open_their_transcript(desk: Server, tabs: TabFactory) -> None:
+    tab = await console_online(tabs, desk)
+    first = await signed_in_visitor(desk, "cust-7", "Jan Novák", locale="en-GB")
+    await first.say("The jug of my blender arrived cracked.")
+    await expect(bubbles(tab, "visitor")).to_have_count(1)
+    await tab.find("#composer").fill("So sorry! A new one goes out today.")
+    await tab.find("#composer").press("Enter")
+    await tab.find("#close-btn").click()
+    await tab.find("dialog .btn.danger").click()
+    await first.expect("closed")
+    await tab.find("#chat-list .chat-item.ended .dismiss").click()
+
+    again = await signed_in_visitor(desk, "cust-7", "Jan Novák", locale="en-GB")
+    await again.say("Hello again, the new jug arrived, thanks.")
+    await expect(bubbles(tab, "visitor")).to_have_text(["Hello again, the new jug arrived, thanks."])
+    history = tab.find("#history .history-item")
+    await expect(history).to_have_count(1)
+    await expect(history).to_contain_text("The jug of my blender arrived cracked.")
+    await expect(history).to_contain_text("Served")
+    await expect(tab.find("#pane-customer")).to_contain_text("Past conversations (2)")
+    await history.click()
+    transcript = tab.find("dialog .transcript li.msg .bubble")
+    await expect(transcript).to_have_text(
+        ["The jug of my blender arrived cracked.", "So sorry! A new one goes out today."]
+    )
+    await tab.page.keyboard.press("Escape")
+    await expect(tab.find("dialog")).to_have_count(0)
+    assert tab.errors == []
+
+
+CATCH_SOCKETS = """
+window.__sockets = [];
+const Native = window.WebSocket;
+window.WebSocket = class extends Native {
+  constructor(...args) { super(...args); window.__sockets.push(this); }
+};
+"""
+
+
+async def test_a_dropped_socket_reconnects_without_losing_or_doubling_messages(
+    desk: Server, tabs: TabFactory
+) -> None:
+    _oid, email = await make_operator(desk, "Anna Nowak")
+    tab = await tabs()
+    await tab.page.add_init_script(CATCH_SOCKETS)
+    await tab.sign_in("/console", email)
+    await tab.find('.status-opt[data-status="online"]').click()
+    visitor, _ = await desk.visitor(locale="en-GB")
+    await visitor.say("First question")
+    await expect(bubbles(tab, "visitor")).to_have_text(["First question"])
+
+    await tab.page.evaluate("window.__sockets[window.__sockets.length - 1].close()")
+    await expect(tab.find(".conn")).to_contain_text("Connection lost")
+    await visitor.say("Are you still there?")  # arrives while the console is away
+    await expect(tab.find(".conn")).to_be_hidden(timeout=15_000)
+    await expect(tab.find('.status-opt[data-status="online"]')).to_have_attribute("aria-checked", "true")
+    await expect(bubbles(tab, "visitor")).to_have_text(["First question", "Are you still there?"])
+    await tab.find("#composer").fill("Yes, sorry, I'm here.")
+    await tab.find("#composer").press("Enter")
+    assert (await visitor.expect("message", sender="operator"))["text"] == "Yes, sorry, I'm here."
+    await tab.page.wait_for_timeout(5500)  # past the reconnect check: the chat is still ours
+    await expect(tab.find("#chat-list .chat-item.ended")).to_have_count(0)
+    assert await tab.page.evaluate("window.__sockets.length") == 2
+    assert tab.errors == []
