@@ -598,7 +598,7 @@ function renderOperators() {
   replace(ui.opTable, state.operators.map((op) => h("tr", { class: op.active ? "" : "inactive", dataset: { id: String(op.id) } },
     h("td", {}, h("div", { class: "cell-name", text: op.name }), h("div", { class: "small muted", text: `${op.email}${op.title ? " · " + op.title : ""}` })),
     h("td", { dataset: { label: "Role" } }, h("span", { class: ["badge", op.role === "admin" ? "brand" : op.role === "supervisor" ? "warn" : ""], text: op.role })),
-    h("td", { dataset: { label: "Teams" } }, op.teams.length ? op.teams.map((t) => h("span", { class: "badge team", text: t })) : h("span", { class: "muted small", text: "any chat" })),
+    h("td", { dataset: { label: "Teams" } }, op.teams.length ? op.teams.map((t) => h("span", { class: "badge team", text: t })) : h("span", { class: "muted small", text: "no team" })),
     h("td", { class: "num", dataset: { label: "Chats" }, text: `${op.presence.chats} / ${op.capacity}` }),
     h("td", { dataset: { label: "Now" } }, h("span", { class: "presence" }, h("span", { class: ["dot", op.presence.status] }), op.presence.status)),
     h("td", { dataset: { label: "Account" } }, op.active ? h("span", { class: "badge ok", text: "active" }) : h("span", { class: "badge bad", text: "off" })),
@@ -624,7 +624,7 @@ function editOperator(op) {
       const box = h("input", { type: "checkbox", id: `team-${t}`, checked: chosen.has(t) });
       box.addEventListener("change", () => (box.checked ? chosen.add(t) : chosen.delete(t)));
       return h("label", { class: "team-pick", for: `team-${t}` }, box, t);
-    }) : h("span", { class: "small muted", text: "No teams yet: an operator without teams takes any chat." }));
+    }) : h("span", { class: "small muted", text: "No teams yet." }));
   };
   drawTeams();
   newTeam.addEventListener("keydown", (event) => {
@@ -691,7 +691,7 @@ async function showTeams() {
     h("div", { class: "field", dataset: { field: "name" } }, h("label", { for: "team-name" }, "New team"), h("div", { class: "row" }, nameInput, add), error));
   ui.teamList = h("div", { class: "team-grid", id: "teams" });
   replace(ui.main,
-    pageHead("Teams", "Chats can be routed and transferred to a team; an operator in no team takes any chat."),
+    pageHead("Teams", "A chat for a team goes to its members; chats without a team go to anyone online. Operators transfer chats to teams."),
     form, ui.teamList);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -711,7 +711,7 @@ async function showTeams() {
 
 function renderTeams() {
   if (!state.teams.length) {
-    replace(ui.teamList, h("div", { class: "empty card" }, h("strong", { text: "No teams yet" }), h("p", { text: "Every operator takes any chat until you add teams." })));
+    replace(ui.teamList, h("div", { class: "empty card" }, h("strong", { text: "No teams yet" }), h("p", { text: "Add a team to route and transfer chats to a group of operators." })));
     return;
   }
   replace(ui.teamList, state.teams.map((team) => {

@@ -226,6 +226,7 @@ async def test_console_and_admin_pages_are_served_with_a_strict_policy(server: S
         "/console/ui.css",
         "/admin/admin.js",
         "/admin/admin.css",
+        "/console/icon.svg",
     ):
         asset = await server.http.get(path)
         assert asset.status_code == 200 and asset.content, path
