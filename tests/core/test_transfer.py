@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from chatserver.core import events as ev
 from chatserver.core import transfer
 from chatserver.core.conversation import State
@@ -13,7 +11,6 @@ from chatserver.core.effects import (
     PromiseMade,
     PromiseSettled,
     QueueUpdate,
-    Refused,
     Released,
     StartTimer,
     TransferCompleted,
@@ -25,30 +22,10 @@ from chatserver.core.effects import (
 )
 from chatserver.core.engine import Engine
 
+from .helpers import of, online, refusal
+
 BILLING = frozenset({"billing"})
 REASON, BENEFIT = "Billing can change the invoice address", "It is fixed today"
-
-
-T = TypeVar("T")
-
-
-def online(
-    engine: Engine, oid: int, now: float, *, capacity: int = 3, teams: frozenset[str] = frozenset()
-) -> None:
-    engine.receive(ev.OperatorConnected(oid, teams, capacity), now)
-    engine.receive(ev.OperatorStatusChanged(oid, "online"), now)
-
-
-def of(effects: list[Effect], kind: type[T]) -> list[T]:
-    return [e for e in effects if isinstance(e, kind)]
-
-
-def refusal(effects: list[Effect]) -> Refused:
-    """The core's answer to a request it refused: only the refusal, nothing else."""
-    assert [type(e) for e in effects] == [Refused], effects
-    first = effects[0]
-    assert isinstance(first, Refused)
-    return first
 
 
 def setup(**engine_args: float) -> Engine:

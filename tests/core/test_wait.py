@@ -4,7 +4,6 @@ messages and the silence rule, with the clock passed in by hand."""
 from __future__ import annotations
 
 import math
-from typing import TypeVar
 
 import pytest
 
@@ -14,7 +13,6 @@ from chatserver.core.effects import (
     AnswerLater,
     Assign,
     CancelTimer,
-    Effect,
     HoldingLine,
     HoldMessage,
     LateNotice,
@@ -22,7 +20,6 @@ from chatserver.core.effects import (
     PromiseMade,
     PromiseSettled,
     QueueUpdate,
-    Refused,
     SilenceNudge,
     StartTimer,
 )
@@ -37,26 +34,7 @@ from chatserver.core.wait_time import (
     meaningfully_different,
 )
 
-T = TypeVar("T")
-
-
-def online(
-    engine: Engine, oid: int, now: float, *, capacity: int = 3, teams: frozenset[str] = frozenset()
-) -> None:
-    engine.receive(ev.OperatorConnected(oid, teams, capacity), now)
-    engine.receive(ev.OperatorStatusChanged(oid, "online"), now)
-
-
-def of(effects: list[Effect], kind: type[T]) -> list[T]:
-    return [e for e in effects if isinstance(e, kind)]
-
-
-def refusal(effects: list[Effect]) -> Refused:
-    """The core's answer to a request it refused: only the refusal, nothing else."""
-    assert [type(e) for e in effects] == [Refused], effects
-    first = effects[0]
-    assert isinstance(first, Refused)
-    return first
+from .helpers import of, online, refusal
 
 
 def busy_line(**engine_args: float) -> Engine:
