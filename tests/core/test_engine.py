@@ -27,7 +27,7 @@ def test_least_busy_operator_gets_the_chat_and_capacity_is_respected() -> None:
     engine = Engine()
     online(engine, 1, 0.0, capacity=2)
     online(engine, 2, 1.0, capacity=2)
-    got = {}
+    got: dict[int, int] = {}
     for cid in range(1, 5):
         got |= assigned_to(open_chat(engine, cid, 10.0 + cid))
     assert sorted(got.values()) == [1, 1, 2, 2]
