@@ -58,7 +58,7 @@ async def test_repeated_client_id_is_stored_once_and_acked_the_same(server: Serv
     again = await visitor.say("only once please", client_id="c-1")
     assert (again["message_id"], again["seq"]) == (first["message_id"], first["seq"])
     await visitor.say("next one", client_id="c-2")
-    received = []
+    received: list[str] = []
     while len(received) < 2:
         received.append((await operator.expect("message", conversation_id=cid))["text"])
     assert received == ["only once please", "next one"]
