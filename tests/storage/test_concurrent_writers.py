@@ -39,10 +39,13 @@ def _in_two_processes(db_url: str, work: Callable[[Engine, int], list[StoredMess
     return results[0] + results[1]
 
 
+# Two server processes on one database only happen on PostgreSQL (SQLite serves one process),
+# so these tests take just that database from the storage suite's parametrized fixture.
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
 def postgres(db_url: str) -> str:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite serves one server process")
     return db_url
 
 
