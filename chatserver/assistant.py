@@ -8,6 +8,7 @@ decides *what* to say, and how each operator reply counts against the replies of
 from __future__ import annotations
 
 import difflib
+import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -118,7 +119,7 @@ class Assistant:
         sent = text.strip()
         best, best_ratio = None, 0.0
         for offer in notes.offers:
-            if offer.text.strip() == sent:
+            if _same_but_for_slots(offer.text, sent):
                 best, best_ratio = offer, 1.0
                 break
             ratio = difflib.SequenceMatcher(None, offer.text, sent).ratio()
@@ -151,6 +152,18 @@ class Assistant:
                 }
             )
         return items
+
+
+_SLOT_MARKER = re.compile(r"\[\[[^\]]+\]\]")
+
+
+def _same_but_for_slots(offered: str, sent: str) -> bool:
+    """Sent as offered, with only the required blanks (``[[name]]``) filled in."""
+    parts = _SLOT_MARKER.split(offered.strip())
+    if len(parts) == 1:
+        return offered.strip() == sent
+    pattern = ".+?".join(re.escape(part) for part in parts)
+    return re.fullmatch(pattern, sent, re.DOTALL) is not None
 
 
 def unfilled_placeholders(text: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .conftest import Server
 
 
@@ -60,3 +62,32 @@ async def test_operator_searches_the_library_by_shortcut_and_words(server: Serve
     await anna.send({"type": "library_search", "query": "numer zamowienia", "language": "pl"})
     words = await anna.expect("library_results")
     assert words["items"], "accent-free words find Polish replies"
+
+
+async def test_usage_counts_replies_sent_as_offered_edited_or_ignored(server: Server) -> None:
+    _oid, token = await server.add_operator("Anna")
+    _admin, admin_token = await server.add_operator("Root", role="admin")
+    anna = await server.operator(token)
+    visitor, _ = await server.visitor(locale="en")
+    ack = await visitor.say("My new kettle arrived with a cracked lid, it is broken")
+    cid = (await anna.expect("assigned"))["conversation_id"]
+    first = await anna.expect("suggestions", conversation_id=cid, seq=ack["seq"])
+    assert len(first["items"]) >= 2, first["items"]
+    as_is, edited = first["items"][0], first["items"][1]
+    # Filling the required blanks still counts as sending the reply as offered.
+    await anna.say(re.sub(r"\[\[[^\]]+\]\]", "ORD-7", as_is["text"]), conversation_id=cid)
+    changed = re.sub(r"\[\[[^\]]+\]\]", "ORD-7", edited["text"]) + " I will also add a small gift."
+    await anna.say(changed, conversation_id=cid)
+    ack2 = await visitor.say("The lid of the kettle I ordered is cracked and it leaks")
+    second = await anna.expect("suggestions", conversation_id=cid, seq=ack2["seq"])
+    assert second["items"]
+    response = await server.http.get(
+        "/api/admin/libraries/default/usage", headers={"authorization": f"Bearer {admin_token}"}
+    )
+    usage = response.json()["usage"]["en"]
+    assert usage[as_is["response_id"]].get("sent_as_is") == 1
+    assert usage[edited["response_id"]].get("sent_edited") == 1
+    unused = [item["response_id"] for item in first["items"] if item not in (as_is, edited)]
+    for response_id in unused:
+        assert usage[response_id].get("ignored", 0) >= 1
+    assert all(usage[item["response_id"]].get("suggested", 0) >= 1 for item in first["items"])
