@@ -15,11 +15,12 @@ are buffered in memory and written in one upsert a moment later:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -74,6 +75,17 @@ class StoredReply:
 
 def _dump(response: Response) -> str:
     return json.dumps(response.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """The repository's errors for a reply, as the store's own (what the admin API maps to 404/409)."""
+    try:
+        yield
+    except repo.UnknownReply as exc:
+        raise ReplyNotFound(str(exc)) from None
+    except repo.ReplyVersionConflict as exc:
+        raise VersionConflict(exc.expected, exc.current) from None
 
 
 class LibraryStore:
@@ -287,7 +299,7 @@ class LibraryStore:
             self._check_version(language, response_id, expected_version)
             response = self._validate(language, data)
             self._check_unique(response, replacing=True)
-            try:
+            with _store_errors():
                 await self._writer.run(
                     repo.update_reply,
                     library=self.name,
@@ -298,10 +310,6 @@ class LibraryStore:
                     now=self._clock(),
                     expected_version=expected_version,
                 )
-            except repo.UnknownReply as exc:
-                raise ReplyNotFound(str(exc)) from None
-            except repo.ReplyVersionConflict as exc:
-                raise VersionConflict(exc.expected, exc.current) from None
             await self._reload()
             return self.get(language, response_id)
 
@@ -315,7 +323,7 @@ class LibraryStore:
     ) -> int:
         """Delete a reply (it keeps its versions and can be restored); the deletion's version."""
         async with self._lock:
-            try:
+            with _store_errors():
                 row = await self._writer.run(
                     repo.delete_reply,
                     library=self.name,
@@ -325,10 +333,6 @@ class LibraryStore:
                     now=self._clock(),
                     expected_version=expected_version,
                 )
-            except repo.UnknownReply as exc:
-                raise ReplyNotFound(str(exc)) from None
-            except repo.ReplyVersionConflict as exc:
-                raise VersionConflict(exc.expected, exc.current) from None
             await self._reload()
             return row.version
 
