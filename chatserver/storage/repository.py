@@ -14,14 +14,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, case, literal, or_, select, update
+from sqlalchemy import ColumnElement, Table, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
-from .db import read_transaction, write_transaction
+from .db import driver_integrity_error, driver_write_transaction, read_transaction, write_transaction
 from .errors import DuplicateEmail, UnknownConversation, UnknownOperator, UnknownVisitor
 from .models import (
     CONVERSATION_STATES,
@@ -539,7 +539,6 @@ _MESSAGE_COLUMNS = (
     MESSAGE.c.author_name,
     MESSAGE.c.author_title,
 )
-_INSERT_MESSAGES = MESSAGE.insert().returning(MESSAGE.c.id, MESSAGE.c.conversation_id, MESSAGE.c.seq)
 _DedupKey = tuple[str, str, str]
 
 
@@ -559,46 +558,85 @@ def _stored(row: Row[*tuple[Any, ...]], duplicate: bool) -> StoredMessage:
     )
 
 
-def _known_messages(conn: Connection, keys: set[_DedupKey]) -> dict[_DedupKey, StoredMessage]:
+_MESSAGE_FIELDS = (
+    "id, conversation_id, seq, sender, sender_id, client_id, text, ts, author_name, author_title"
+)
+_INSERT_FIELDS = "conversation_id, seq, sender, sender_id, client_id, text, ts, author_name, author_title"
+_INSERT_ROW = "(" + ", ".join(["?"] * 9) + ")"
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join(["?"] * n)
+
+
+class _Driver:
+    """The message hot path's statements on the driver's cursor, with ``?`` placeholders.
+
+    SQLite takes ``?``; psycopg takes ``%s``, so the text is translated once per call.
+    """
+
+    __slots__ = ("cursor", "postgres")
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self.cursor = cursor
+        self.postgres = dialect == "postgresql"
+
+    def execute(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self.postgres:
+            sql = sql.replace("?", "%s")
+        self.cursor.execute(sql, params)
+        return self.cursor.fetchall() if self.cursor.description is not None else []
+
+
+def _stored_tuple(row: Sequence[Any], duplicate: bool) -> StoredMessage:
+    """A row of `_MESSAGE_FIELDS`, which are StoredMessage's fields in order."""
+    mid, cid, seq, sender, sender_id, client_id, text, ts, author_name, author_title = row
+    return StoredMessage(
+        mid, cid, seq, sender, sender_id, client_id, text, ts, author_name, author_title, duplicate
+    )
+
+
+def _known_messages(db: _Driver, keys: set[_DedupKey]) -> dict[_DedupKey, StoredMessage]:
     """Already stored messages among `keys`, in one indexed query."""
     client_ids = list({k[2] for k in keys})
-    rows = conn.execute(select(*_MESSAGE_COLUMNS).where(MESSAGE.c.client_id.in_(client_ids))).all()
+    rows = db.execute(
+        f"SELECT {_MESSAGE_FIELDS} FROM message WHERE client_id IN ({_placeholders(len(client_ids))})",
+        client_ids,
+    )
     known: dict[_DedupKey, StoredMessage] = {}
     for row in rows:
-        key = (row.sender, row.sender_id, row.client_id)
+        key = (row[3], row[4], row[5])
         if key in keys:
-            known[key] = _stored(row, duplicate=True)
+            known[key] = _stored_tuple(row, duplicate=True)
     return known
 
 
-def _reserve_seqs(conn: Connection, counts: dict[int, int]) -> dict[int, int]:
+def _reserve_seqs(db: _Driver, counts: dict[int, int]) -> dict[int, int]:
     """Bump last_seq by each conversation's count in one UPDATE; the first seq of each.
 
     The UPDATE's row locks serialize two processes writing one conversation
     on PostgreSQL; locking in id order first keeps them from deadlocking.
     """
     ids = sorted(counts)
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            select(CONVERSATION.c.id)
-            .where(CONVERSATION.c.id.in_(ids))
-            .order_by(CONVERSATION.c.id)
-            .with_for_update()
-        )
-    by_count: dict[int, list[int]] = {}
-    for conversation_id in ids:
-        by_count.setdefault(counts[conversation_id], []).append(conversation_id)
-    common = max(by_count, key=lambda k: len(by_count[k]))
-    increment: ColumnElement[int] = literal(common)
-    if len(by_count) > 1:
-        whens = [(CONVERSATION.c.id.in_(cids), k) for k, cids in by_count.items() if k != common]
-        increment = case(*whens, else_=common)
-    rows = conn.execute(
-        update(CONVERSATION)
-        .where(CONVERSATION.c.id.in_(ids))
-        .values(last_seq=CONVERSATION.c.last_seq + increment)
-        .returning(CONVERSATION.c.id, CONVERSATION.c.last_seq)
-    ).all()
+    marks = _placeholders(len(ids))
+    if db.postgres:
+        db.execute(f"SELECT id FROM conversation WHERE id IN ({marks}) ORDER BY id FOR UPDATE", ids)
+    by_count: dict[int, int] = {}
+    for count in counts.values():
+        by_count[count] = by_count.get(count, 0) + 1
+    common = max(by_count, key=lambda k: by_count[k])  # an int of ours, safe to inline
+    odd = [(cid, counts[cid]) for cid in ids if counts[cid] != common]
+    increment = str(int(common))
+    params: list[int] = []
+    if odd:
+        increment = "CASE id " + " ".join(["WHEN ? THEN ?"] * len(odd)) + f" ELSE {int(common)} END"
+        for cid, count in odd:
+            params += (cid, count)
+    rows = db.execute(
+        f"UPDATE conversation SET last_seq = last_seq + {increment}"
+        f" WHERE id IN ({marks}) RETURNING id, last_seq",
+        [*params, *ids],
+    )
     first = {cid: last - counts[cid] + 1 for cid, last in rows}
     missing = set(ids) - first.keys()
     if missing:
@@ -606,32 +644,35 @@ def _reserve_seqs(conn: Connection, counts: dict[int, int]) -> dict[int, int]:
     return first
 
 
-def _insert_new(conn: Connection, new: Sequence[NewMessage]) -> list[StoredMessage]:
+def _insert_new(db: _Driver, new: Sequence[NewMessage]) -> list[StoredMessage]:
     """Give `new` consecutive seqs per conversation and insert them in one statement."""
     counts: dict[int, int] = {}
     for m in new:
         counts[m.conversation_id] = counts.get(m.conversation_id, 0) + 1
-    next_seq = _reserve_seqs(conn, counts)
+    next_seq = _reserve_seqs(db, counts)
     seqs: list[int] = []
-    rows: list[dict[str, Any]] = []
+    params: list[Any] = []
     for m in new:
         seq = next_seq[m.conversation_id]
         next_seq[m.conversation_id] = seq + 1
         seqs.append(seq)
-        rows.append(
-            {
-                "conversation_id": m.conversation_id,
-                "seq": seq,
-                "sender": m.sender,
-                "sender_id": m.sender_id,
-                "client_id": m.client_id,
-                "text": m.text,
-                "ts": m.ts,
-                "author_name": m.author_name,
-                "author_title": m.author_title,
-            }
+        params += (
+            m.conversation_id,
+            seq,
+            m.sender,
+            m.sender_id,
+            m.client_id,
+            m.text,
+            m.ts,
+            m.author_name,
+            m.author_title,
         )
-    ids = {(c, s): mid for mid, c, s in conn.execute(_INSERT_MESSAGES, rows)}
+    rows = db.execute(
+        f"INSERT INTO message ({_INSERT_FIELDS}) VALUES {', '.join([_INSERT_ROW] * len(new))}"
+        " RETURNING id, conversation_id, seq",
+        params,
+    )
+    ids = {(c, s): mid for mid, c, s in rows}
     return [
         StoredMessage(
             ids[(m.conversation_id, seq)],
@@ -650,9 +691,9 @@ def _insert_new(conn: Connection, new: Sequence[NewMessage]) -> list[StoredMessa
     ]
 
 
-def _store_batch(conn: Connection, messages: Sequence[NewMessage]) -> list[StoredMessage]:
+def _store_batch(db: _Driver, messages: Sequence[NewMessage]) -> list[StoredMessage]:
     keys = {(m.sender, m.sender_id, m.client_id) for m in messages if m.client_id is not None}
-    known = _known_messages(conn, keys) if keys else {}
+    known = _known_messages(db, keys) if keys else {}
     results: list[StoredMessage | None] = [None] * len(messages)
     first_in_batch: dict[_DedupKey, int] = {}
     repeats: list[tuple[int, int]] = []  # (index, index of the same message earlier)
@@ -670,7 +711,7 @@ def _store_batch(conn: Connection, messages: Sequence[NewMessage]) -> list[Store
             first_in_batch[key] = i
         fresh.append(i)
     if fresh:
-        stored = _insert_new(conn, [messages[i] for i in fresh])
+        stored = _insert_new(db, [messages[i] for i in fresh])
         for i, message in zip(fresh, stored, strict=True):
             results[i] = message
     for i, j in repeats:
@@ -687,14 +728,17 @@ def store_messages(engine: Engine, *, messages: Sequence[NewMessage]) -> list[St
     the batch, yields the original message with duplicate=True and stores
     nothing. Seqs are gap-free per conversation. A unique-constraint race
     with another process is retried: the retry then sees the winner's row.
+    The hot path: statements go straight to the driver (`driver_write_transaction`).
     """
     if not messages:
         return []
+    integrity_error = driver_integrity_error(engine)
+    dialect = engine.dialect.name
     for attempt in range(1, _STORE_ATTEMPTS + 1):
         try:
-            with write_transaction(engine) as conn:
-                return _store_batch(conn, messages)
-        except IntegrityError:
+            with driver_write_transaction(engine) as cursor:
+                return _store_batch(_Driver(cursor, dialect), messages)
+        except integrity_error:
             if attempt == _STORE_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
