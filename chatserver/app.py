@@ -43,9 +43,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = create_db_engine(settings.database_url)
+        db = create_db_engine(settings.database_url, background_checkpoints=True)
         migrate(db)
-        writer = MessageWriter(db)
+        writer = MessageWriter(db, checkpoint_every_s=1.0)
         await writer.start()
         broker = broker_from_url(settings.redis_url)
         await broker.connect()

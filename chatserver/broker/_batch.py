@@ -63,6 +63,10 @@ class CommandBatcher:
             await self._room.wait()
         self._push((args, None))
 
+    def send_nowait(self, *args: Arg) -> None:
+        """`send` without waiting for room: for callers that cannot await (they are bounded elsewhere)."""
+        self._push((args, None))
+
     async def call(self, *args: Arg) -> Any:
         """Queue a command and wait for its reply (an error reply raises)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

@@ -93,6 +93,14 @@ class Broker(ABC):
         """
 
     @abstractmethod
+    def publish_nowait(self, channel: str, message: str) -> None:
+        """`publish` for code that cannot await (a callback after a commit).
+
+        The same delivery and the same order as `publish`, and in order with it;
+        it only skips waiting for room when the backend is backed up.
+        """
+
+    @abstractmethod
     def subscribe(
         self, channel: str, *, on_message: OnMessage | None = None
     ) -> AbstractAsyncContextManager[Subscription]:

@@ -33,6 +33,10 @@ class MemoryBroker(Broker):
 
     async def publish(self, channel: str, message: str) -> None:
         """Put the message straight into each subscriber's queue (no task hop)."""
+        self.publish_nowait(channel, message)
+
+    def publish_nowait(self, channel: str, message: str) -> None:
+        """See `Broker.publish_nowait`."""
         for sub in self._subs.get(channel, ()):
             sub.deliver(message)
 
@@ -43,9 +47,7 @@ class MemoryBroker(Broker):
         return self._subscription(channel, on_message)
 
     @asynccontextmanager
-    async def _subscription(
-        self, channel: str, on_message: OnMessage | None
-    ) -> AsyncIterator[Subscription]:
+    async def _subscription(self, channel: str, on_message: OnMessage | None) -> AsyncIterator[Subscription]:
         sub = Subscription(channel, on_message)
         self._subs.setdefault(channel, {})[sub] = None
         try:

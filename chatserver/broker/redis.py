@@ -93,6 +93,10 @@ class RedisBroker(Broker):
         """Queue a PUBLISH; it leaves with the next batch."""
         await self._commands().send("PUBLISH", self._keys.channel(channel), message)
 
+    def publish_nowait(self, channel: str, message: str) -> None:
+        """See `Broker.publish_nowait`: queued even past the batcher's limit."""
+        self._commands().send_nowait("PUBLISH", self._keys.channel(channel), message)
+
     def subscribe(
         self, channel: str, *, on_message: OnMessage | None = None
     ) -> AbstractAsyncContextManager[Subscription]:
@@ -100,9 +104,7 @@ class RedisBroker(Broker):
         return self._subscription(channel, on_message)
 
     @asynccontextmanager
-    async def _subscription(
-        self, channel: str, on_message: OnMessage | None
-    ) -> AsyncIterator[Subscription]:
+    async def _subscription(self, channel: str, on_message: OnMessage | None) -> AsyncIterator[Subscription]:
         if self._fanout is None:
             raise RuntimeError("RedisBroker is not connected; call connect() first")
         fanout, name, sub = self._fanout, self._keys.channel(channel), Subscription(channel, on_message)

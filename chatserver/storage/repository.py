@@ -562,17 +562,26 @@ _MESSAGE_FIELDS = (
     "id, conversation_id, seq, sender, sender_id, client_id, text, ts, author_name, author_title"
 )
 _INSERT_FIELDS = "conversation_id, seq, sender, sender_id, client_id, text, ts, author_name, author_title"
-_INSERT_ROW = "(" + ", ".join(["?"] * 9) + ")"
 
 
 def _placeholders(n: int) -> str:
     return ", ".join(["?"] * n)
 
 
+def _value_rows(rows: int, columns: int) -> str:
+    """``(?, ?), (?, ?)`` for a multi-row VALUES list."""
+    row = f"({_placeholders(columns)})"
+    return ", ".join([row] * rows)
+
+
 class _Driver:
     """The message hot path's statements on the driver's cursor, with ``?`` placeholders.
 
     SQLite takes ``?``; psycopg takes ``%s``, so the text is translated once per call.
+    On SQLite every result row is one ``sqlite3_step`` that drops and retakes the GIL,
+    and each retake waits for the event loop's thread; so SQLite statements here
+    return at most one row (`one_json` folds many into one JSON text), whatever the
+    batch size. psycopg reads a whole result in one round trip, so PostgreSQL uses RETURNING.
     """
 
     __slots__ = ("cursor", "postgres")
@@ -586,6 +595,12 @@ class _Driver:
             sql = sql.replace("?", "%s")
         self.cursor.execute(sql, params)
         return self.cursor.fetchall() if self.cursor.description is not None else []
+
+    def one_json(self, sql: str, params: Sequence[Any]) -> Any:
+        """The decoded JSON value of a one-row, one-column query (SQLite's json_group_array)."""
+        self.cursor.execute(sql, params)
+        value = self.cursor.fetchone()[0]
+        return json.loads(value) if value is not None else None
 
 
 def _stored_tuple(row: Sequence[Any], duplicate: bool) -> StoredMessage:
@@ -632,11 +647,14 @@ def _reserve_seqs(db: _Driver, counts: dict[int, int]) -> dict[int, int]:
         increment = "CASE id " + " ".join(["WHEN ? THEN ?"] * len(odd)) + f" ELSE {int(common)} END"
         for cid, count in odd:
             params += (cid, count)
-    rows = db.execute(
-        f"UPDATE conversation SET last_seq = last_seq + {increment}"
-        f" WHERE id IN ({marks}) RETURNING id, last_seq",
-        [*params, *ids],
-    )
+    update_seqs = f"UPDATE conversation SET last_seq = last_seq + {increment} WHERE id IN ({marks})"
+    if db.postgres:
+        rows = db.execute(update_seqs + " RETURNING id, last_seq", [*params, *ids])
+    else:
+        db.execute(update_seqs, [*params, *ids])
+        rows = db.one_json(
+            f"SELECT json_group_array(json_array(id, last_seq)) FROM conversation WHERE id IN ({marks})", ids
+        )
     first = {cid: last - counts[cid] + 1 for cid, last in rows}
     missing = set(ids) - first.keys()
     if missing:
@@ -651,12 +669,11 @@ def _insert_new(db: _Driver, new: Sequence[NewMessage]) -> list[StoredMessage]:
         counts[m.conversation_id] = counts.get(m.conversation_id, 0) + 1
     next_seq = _reserve_seqs(db, counts)
     seqs: list[int] = []
-    params: list[Any] = []
     for m in new:
-        seq = next_seq[m.conversation_id]
-        next_seq[m.conversation_id] = seq + 1
-        seqs.append(seq)
-        params += (
+        seqs.append(next_seq[m.conversation_id])
+        next_seq[m.conversation_id] += 1
+    fields = [
+        (
             m.conversation_id,
             seq,
             m.sender,
@@ -666,29 +683,26 @@ def _insert_new(db: _Driver, new: Sequence[NewMessage]) -> list[StoredMessage]:
             m.ts,
             m.author_name,
             m.author_title,
-        )
-    rows = db.execute(
-        f"INSERT INTO message ({_INSERT_FIELDS}) VALUES {', '.join([_INSERT_ROW] * len(new))}"
-        " RETURNING id, conversation_id, seq",
-        params,
-    )
-    ids = {(c, s): mid for mid, c, s in rows}
-    return [
-        StoredMessage(
-            ids[(m.conversation_id, seq)],
-            m.conversation_id,
-            seq,
-            m.sender,
-            m.sender_id,
-            m.client_id,
-            m.text,
-            m.ts,
-            m.author_name,
-            m.author_title,
-            False,
         )
         for m, seq in zip(new, seqs, strict=True)
     ]
+    if db.postgres:
+        rows = db.execute(
+            f"INSERT INTO message ({_INSERT_FIELDS}) VALUES {_value_rows(len(new), 9)}"
+            " RETURNING id, conversation_id, seq",
+            [value for row in fields for value in row],
+        )
+        by_key = {(c, s): mid for mid, c, s in rows}
+        message_ids = [by_key[(m.conversation_id, seq)] for m, seq in zip(new, seqs, strict=True)]
+    else:
+        # BEGIN IMMEDIATE holds SQLite's only write lock, so the next ids are ours to give.
+        first_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM message", ())[0][0]
+        message_ids = list(range(first_id, first_id + len(new)))
+        db.execute(
+            f"INSERT INTO message (id, {_INSERT_FIELDS}) VALUES {_value_rows(len(new), 10)}",
+            [value for mid, row in zip(message_ids, fields, strict=True) for value in (mid, *row)],
+        )
+    return [StoredMessage(mid, *row, False) for mid, row in zip(message_ids, fields, strict=True)]
 
 
 def _store_batch(db: _Driver, messages: Sequence[NewMessage]) -> list[StoredMessage]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Engine
 
+from .db import checkpoint_wal
 from .records import NewMessage, StoredMessage
 from .repository import store_messages
 
@@ -52,6 +54,15 @@ def _store_each(engine: Engine, messages: Sequence[NewMessage]) -> list[StoredMe
     return outcomes
 
 
+# A WAL this long (about 64 MiB) is restarted by the writer between batches.
+RESTART_WAL_PAGES = 16_000
+
+
+def _log_failed_checkpoint(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("WAL restart checkpoint failed: %r", done.exception())
+
+
 def _resolve(future: asyncio.Future[Any], outcome: Any) -> None:
     """Settle a future unless its caller already gave up (cancelled)."""
     if future.done():
@@ -65,11 +76,19 @@ def _resolve(future: asyncio.Future[Any], outcome: Any) -> None:
 class MessageWriter:
     """Serializes every write through one thread; batches message stores."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = 512) -> None:
+    def __init__(
+        self, engine: Engine, *, max_batch: int = 512, checkpoint_every_s: float | None = None
+    ) -> None:
+        """``checkpoint_every_s``: run `checkpoint_wal` in a thread of its own at most this often,
+        after commits (for an engine made with ``background_checkpoints``)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._engine = engine
         self._max_batch = max_batch
+        self._checkpoint_every_s = checkpoint_every_s
+        self._checkpointer: ThreadPoolExecutor | None = None
+        self._checkpoint_running = False
+        self._last_checkpoint = 0.0
         self._queue: deque[_Store | _Call] = deque()
         self._in_flight: list[_Store | _Call] = []
         self._wakeup = asyncio.Event()
@@ -93,6 +112,9 @@ class MessageWriter:
         self._wakeup = asyncio.Event()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader")
+        if self._checkpoint_every_s is not None:
+            self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-checkpoint")
+            self._last_checkpoint = time.monotonic()
         self._task = asyncio.create_task(self._drain(), name="message-writer")
 
     async def stop(self) -> None:
@@ -107,13 +129,23 @@ class MessageWriter:
             assert self._writer is not None and self._readers is not None
             self._writer.shutdown(wait=False)
             self._readers.shutdown(wait=False)
+            if self._checkpointer is not None:
+                self._checkpointer.shutdown(wait=False)
+                self._checkpointer = None
             self._task = None
 
     async def store(self, message: NewMessage) -> StoredMessage:
         """The stored message, returned only once the batch holding it has committed."""
+        return await self.submit(message)
+
+    def submit(self, message: NewMessage) -> asyncio.Future[StoredMessage]:
+        """Queue a message now, without waiting: its place in the write order is taken at once.
+
+        The future resolves once the batch holding it has committed.
+        """
         future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         self._submit(_Store(message, future))
-        return await future
+        return future
 
     async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Run fn(engine, **kwargs) in the writer thread, ordered with message batches."""
@@ -155,6 +187,7 @@ class MessageWriter:
                     self._in_flight = list(batch)
                     await self._commit(batch)
                 self._in_flight = []
+                self._maybe_checkpoint()
         finally:
             # Whatever ended the loop, no caller may wait forever.
             stopped = RuntimeError("MessageWriter stopped before this write was done")
@@ -162,6 +195,29 @@ class MessageWriter:
                 _resolve(item.future, stopped)
             self._in_flight = []
             self._queue.clear()
+
+    def _maybe_checkpoint(self) -> None:
+        """Start a background WAL checkpoint when one is due and none is running."""
+        if self._checkpointer is None or self._checkpoint_running or self._checkpoint_every_s is None:
+            return
+        now = time.monotonic()
+        if now - self._last_checkpoint < self._checkpoint_every_s:
+            return
+        self._checkpoint_running, self._last_checkpoint = True, now
+        done = asyncio.get_running_loop().run_in_executor(self._checkpointer, checkpoint_wal, self._engine)
+        done.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_done(self, done: asyncio.Future[int]) -> None:
+        self._checkpoint_running = False
+        if done.cancelled():
+            return
+        if done.exception() is not None:
+            log.warning("WAL checkpoint failed: %r", done.exception())
+            return
+        if done.result() > RESTART_WAL_PAGES and self._task is not None and not self._closing:
+            restarted: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            restarted.add_done_callback(_log_failed_checkpoint)
+            self._submit(_Call(checkpoint_wal, {"restart": True}, restarted))
 
     async def _in_writer(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from .outbox import Outbox
 
 log = logging.getLogger("chatserver.ws")
 
-Handler = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[dict[str, Any]], Awaitable["asyncio.Future[Any] | None"]]
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -85,29 +86,95 @@ def make_outbox(websocket: WebSocket) -> Outbox:
     return Outbox(websocket.send_text, close)
 
 
-async def serve_frames(websocket: WebSocket, outbox: Outbox, handlers: Mapping[str, Handler]) -> None:
-    """Read frames until the socket closes; dispatch by ``type``; bad frames get an error frame."""
-    while True:
-        try:
-            message = await websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        raw = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
-        client_id: str | None = None
-        try:
-            frame = f.parse(raw)
-            client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
-            handler = handlers.get(frame["type"])
-            if handler is None:
-                raise f.FrameError(f.UNKNOWN_TYPE, f"unknown frame type {frame['type']!r}", client_id)
-            await handler(frame)
-        except f.FrameError as error:
-            log.info("refused frame: %s (%s)", error.code, error.message)
-            outbox.put(f.error_frame(error.code, error.message, error.client_id or client_id))
-        except Exception:
-            log.exception("frame handler failed")
-            outbox.put(f.error_frame(f.INTERNAL_ERROR, "the server could not handle this frame", client_id))
+MAX_MESSAGES_IN_FLIGHT = 32
+
+
+def error_frame_for(exc: BaseException, client_id: str | None) -> str:
+    """The error frame for a refused or failed frame: a FrameError's own code, else internal_error."""
+    if isinstance(exc, f.FrameError):
+        log.info("refused frame: %s (%s)", exc.code, exc.message)
+        return f.error_frame(exc.code, exc.message, exc.client_id or client_id)
+    log.error("frame handler failed", exc_info=exc)
+    return f.error_frame(f.INTERNAL_ERROR, "the server could not handle this frame", client_id)
+
+
+def reply_to(outbox: Outbox, client_id: str | None, ack: Callable[[Any], str]) -> Callable[[Any], None]:
+    """A commit callback for a pipelined frame: its ack, or its error frame."""
+
+    def reply(outcome: Any) -> None:
+        outbox.put(
+            error_frame_for(outcome, client_id) if isinstance(outcome, BaseException) else ack(outcome)
+        )
+
+    return reply
+
+
+async def _handle(
+    handler: Handler, frame: dict[str, Any], outbox: Outbox, client_id: str | None
+) -> asyncio.Future[Any] | None:
+    """Run one handler; whatever it refuses or fails at becomes an error frame, never a dead socket."""
+    try:
+        return await handler(frame)
+    except Exception as exc:
+        outbox.put(error_frame_for(exc, client_id))
+        return None
+
+
+async def serve_frames(
+    websocket: WebSocket,
+    outbox: Outbox,
+    handlers: Mapping[str, Handler],
+    *,
+    pipelined: frozenset[str] = frozenset({f.MESSAGE}),
+    unordered: frozenset[str] = frozenset({f.TYPING}),
+) -> None:
+    """Read frames until the socket closes; dispatch by ``type``; bad frames get an error frame.
+
+    A handler may return a future for work still in flight (a chat message waiting for its
+    group commit, which answers through a callback): the socket goes on reading meanwhile.
+    At most ``MAX_MESSAGES_IN_FLIGHT`` of a socket's messages are in flight (backpressure);
+    any other frame waits until those before it are done, so it sees their effects, except
+    ``unordered`` ones (typing).
+    """
+    in_flight: deque[asyncio.Future[Any]] = deque()
+
+    async def drain(down_to: int) -> None:
+        while len(in_flight) > down_to:
+            pending = in_flight.popleft()
+            if not pending.done():
+                await asyncio.wait((pending,))  # its own callback reports how it ended
+
+    try:
+        while True:
+            try:
+                message = await websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes") or b""
+            client_id: str | None = None
+            try:
+                frame = f.parse(raw)
+                client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+                kind = frame["type"]
+                handler = handlers.get(kind)
+                if handler is None:
+                    raise f.FrameError(f.UNKNOWN_TYPE, f"unknown frame type {kind!r}", client_id)
+            except f.FrameError as error:
+                outbox.put(error_frame_for(error, client_id))
+                continue
+            while in_flight and in_flight[0].done():
+                in_flight.popleft()
+            if kind in pipelined:
+                await drain(MAX_MESSAGES_IN_FLIGHT - 1)
+            elif kind not in unordered:
+                await drain(0)
+            pending = await _handle(handler, frame, outbox, client_id)
+            if pending is not None:
+                in_flight.append(pending)
+    finally:
+        # Messages already taken are stored and answered even if the socket has gone.
+        await drain(0)

@@ -402,10 +402,42 @@ class Hub:
 
     async def store_and_fan_out(self, message: NewMessage) -> StoredMessage:
         """Commit first, then deliver: nobody sees a message that a crash could still lose."""
-        stored = await self.writer.store(message)
-        if not stored.duplicate:
-            await self.publish(conv_channel(stored.conversation_id), message_frame(stored), seq=stored.seq)
+        return await self.fan_out_committed(self.writer.submit(message))
+
+    async def fan_out_committed(self, pending: asyncio.Future[StoredMessage]) -> StoredMessage:
+        stored = await pending
+        self._fan_out_stored(stored)
         return stored
+
+    def _fan_out_stored(self, stored: StoredMessage) -> None:
+        if not stored.duplicate:
+            channel = conv_channel(stored.conversation_id)
+            self.broker.publish_nowait(channel, _envelope(stored.seq, f.encode(message_frame(stored))))
+
+    def _when_committed(
+        self,
+        pending: asyncio.Future[StoredMessage],
+        reply: Callable[[StoredMessage | BaseException], None],
+        then: Callable[[StoredMessage], None],
+    ) -> None:
+        """After the commit, in commit order: deliver the message, answer its sender, then ``then``.
+
+        A callback, not a task: no wake-up per message on the hot path.
+        """
+
+        def committed(done: asyncio.Future[StoredMessage]) -> None:
+            if done.cancelled():
+                return
+            error = done.exception()
+            if error is not None:
+                reply(error)
+                return
+            stored = done.result()
+            self._fan_out_stored(stored)
+            reply(stored)
+            then(stored)
+
+        pending.add_done_callback(committed)
 
     async def system_message(self, conversation_id: int, text: str) -> StoredMessage:
         return await self.store_and_fan_out(
@@ -505,7 +537,11 @@ class Hub:
     async def visitor_message(
         self, *, visitor_id: str, locale: str | None, customer_id: int | None, client_id: str, text: str
     ) -> tuple[StoredMessage, bool]:
-        """Store a visitor's message, opening a conversation if none is open. Returns (stored, opened)."""
+        """Store a visitor's message, opening a conversation if none is open. Returns (stored, opened).
+
+        The lock orders a visitor's messages while a conversation is being opened; it is let go
+        once the message has its place in the writer's queue.
+        """
         async with self.visitor_lock(visitor_id):
             cid = self._open_by_visitor.get(visitor_id)
             opened = cid is None
@@ -526,9 +562,10 @@ class Hub:
                     outbox.end_sync(cid, [])
                 for outbox in tuple(self._listeners.get(visitor_channel(visitor_id), ())):
                     await outbox.subscriptions_ready()
-            stored = await self.store_and_fan_out(
+            pending = self.writer.submit(
                 NewMessage(cid, "visitor", visitor_id, client_id, text, self.clock())
             )
+        stored = await self.fan_out_committed(pending)
         if opened:
             previous = await self.writer.read(
                 repo.last_operator_for_customer_or_visitor,
@@ -541,6 +578,40 @@ class Hub:
             if self.engine.conversations.get(cid) is not None and cid in self.engine.queue:
                 if not self.engine.roster.serving(None):
                     await self.system_message(cid, texts.text("no_operator_online", locale))
+        return self._after_visitor_message(stored, text, locale, opened=opened)
+
+    def visitor_message_nowait(
+        self,
+        *,
+        visitor_id: str,
+        locale: str | None,
+        client_id: str,
+        text: str,
+        reply: Callable[[StoredMessage | BaseException], None],
+    ) -> asyncio.Future[StoredMessage] | None:
+        """The hot path: queue a message to an open conversation and return at once.
+
+        ``reply`` gets the stored message (or the error) right after its batch commits. None
+        when there is no open conversation yet, or one is being opened: then the caller uses
+        `visitor_message`, which waits.
+        """
+        cid = self._open_by_visitor.get(visitor_id)
+        lock = self._visitor_locks.get(visitor_id)
+        if cid is None or (lock is not None and lock.locked()):
+            return None
+        pending = self.writer.submit(NewMessage(cid, "visitor", visitor_id, client_id, text, self.clock()))
+
+        def then(stored: StoredMessage) -> None:
+            self._after_visitor_message(stored, text, locale, opened=False)
+
+        self._when_committed(pending, reply, then)
+        return pending
+
+    def _after_visitor_message(
+        self, stored: StoredMessage, text: str, locale: str | None, *, opened: bool
+    ) -> tuple[StoredMessage, bool]:
+        """What the core and the assistant learn from a committed visitor message."""
+        cid = stored.conversation_id
         if not stored.duplicate:
             self.dispatch(ev.VisitorMessaged(cid))
         if not stored.duplicate and self.assistant is not None:
@@ -686,23 +757,49 @@ class Hub:
         self, *, operator_id: int, conversation_id: int, client_id: str, text: str
     ) -> StoredMessage:
         info = await self._operator_public(operator_id)
-        stored = await self.store_and_fan_out(
-            NewMessage(
-                conversation_id,
-                "operator",
-                str(operator_id),
-                client_id,
-                text,
-                self.clock(),
-                author_name=info["name"],
-                author_title=info["title"],
-            )
+        stored = await self.fan_out_committed(
+            self.writer.submit(self._operator_new_message(info, conversation_id, client_id, text))
         )
-        if not stored.duplicate:
-            self.dispatch(ev.OperatorReplied(conversation_id))
-        if not stored.duplicate and self.assistant is not None:
-            self._usage(self.assistant.operator_sent(conversation_id, text))
+        self._after_operator_message(stored, text)
         return stored
+
+    def operator_message_nowait(
+        self,
+        *,
+        operator_id: int,
+        conversation_id: int,
+        client_id: str,
+        text: str,
+        reply: Callable[[StoredMessage | BaseException], None],
+    ) -> asyncio.Future[StoredMessage] | None:
+        """`visitor_message_nowait` for operators; None until the operator's name is known here."""
+        info = self._operator_info.get(operator_id)
+        if info is None:
+            return None
+        pending = self.writer.submit(self._operator_new_message(info, conversation_id, client_id, text))
+        self._when_committed(pending, reply, lambda stored: self._after_operator_message(stored, text))
+        return pending
+
+    def _operator_new_message(
+        self, info: dict[str, Any], conversation_id: int, client_id: str, text: str
+    ) -> NewMessage:
+        return NewMessage(
+            conversation_id,
+            "operator",
+            str(info["id"]),
+            client_id,
+            text,
+            self.clock(),
+            author_name=info["name"],
+            author_title=info["title"],
+        )
+
+    def _after_operator_message(self, stored: StoredMessage, text: str) -> None:
+        if stored.duplicate:
+            return
+        self.dispatch(ev.OperatorReplied(stored.conversation_id))
+        if self.assistant is not None:
+            self._usage(self.assistant.operator_sent(stored.conversation_id, text))
 
     async def operator_typing(self, operator_id: int, conversation_id: int, on: bool) -> None:
         conv = self.engine.conversations.get(conversation_id)

@@ -13,7 +13,7 @@ from chatserver.core.roster import STATUSES
 from chatserver.storage import repository as repo
 
 from . import frames as f
-from .connection import make_outbox, open_session, serve_frames
+from .connection import make_outbox, open_session, reply_to, serve_frames
 from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
 from .outbox import Outbox
@@ -61,7 +61,7 @@ class OperatorSession:
         self.state.hub.operator_status(self.operator.id, frame["status"])
         self.outbox.put(f.encode({"type": f.STATUS, "status": frame["status"]}))
 
-    async def on_message(self, frame: dict[str, Any]) -> None:
+    async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
         cid = self._held_conversation(frame)
         placeholders = unfilled_placeholders(text)
@@ -71,10 +71,20 @@ class OperatorSession:
                 "fill these before sending: " + ", ".join(placeholders),
                 client_id,
             )
+        pending = self.state.hub.operator_message_nowait(
+            operator_id=self.operator.id,
+            conversation_id=cid,
+            client_id=client_id,
+            text=text,
+            reply=reply_to(self.outbox, client_id, ack_frame),
+        )
+        if pending is not None:
+            return pending
         stored = await self.state.hub.operator_message(
             operator_id=self.operator.id, conversation_id=cid, client_id=client_id, text=text
         )
         self.outbox.put(ack_frame(stored))
+        return None
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         f.require(frame, f.FieldSpec("on", bool))

@@ -12,7 +12,7 @@ from chatserver.customers.pages import PAGE, visitor_page
 from chatserver.storage import repository as repo
 
 from . import frames as f
-from .connection import make_outbox, open_session, serve_frames
+from .connection import make_outbox, open_session, reply_to, serve_frames
 from .customer_api import rating_json, rating_problem, save_rating
 from .etiquette import LEAVE_MESSAGE
 from .hub import ack_frame
@@ -97,8 +97,17 @@ class VisitorSession:
     async def on_page(self, frame: dict[str, Any]) -> None:
         await visitor_page(self.state, self.visitor.id, frame)
 
-    async def on_message(self, frame: dict[str, Any]) -> None:
+    async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
+        pending = self.state.hub.visitor_message_nowait(
+            visitor_id=self.visitor.id,
+            locale=self.visitor.locale,
+            client_id=client_id,
+            text=text,
+            reply=reply_to(self.outbox, client_id, ack_frame),
+        )
+        if pending is not None:
+            return pending
         stored, _opened = await self.state.hub.visitor_message(
             visitor_id=self.visitor.id,
             locale=self.visitor.locale,
@@ -107,6 +116,7 @@ class VisitorSession:
             text=text,
         )
         self.outbox.put(ack_frame(stored))
+        return None
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         f.require(frame, f.FieldSpec("on", bool))

@@ -111,6 +111,25 @@ async def test_a_callback_subscription_gets_every_message_in_order_until_it_leav
     assert len(got) == 100
 
 
+async def test_publish_nowait_keeps_order_with_publish(broker: Broker) -> None:
+    got: list[str] = []
+    done = asyncio.Event()
+
+    def on_message(message: str) -> None:
+        got.append(message)
+        if len(got) == 60:
+            done.set()
+
+    async with broker.subscribe("mixed", on_message=on_message):
+        for n in range(60):
+            if n % 3 == 0:
+                await broker.publish("mixed", str(n))
+            else:
+                broker.publish_nowait("mixed", str(n))
+        await asyncio.wait_for(done.wait(), 5)
+    assert got == [str(n) for n in range(60)]
+
+
 async def test_leaving_the_context_on_an_exception_unsubscribes(broker: Broker) -> None:
     with pytest.raises(RuntimeError, match="handler crashed"):
         async with broker.subscribe("room") as gone:
