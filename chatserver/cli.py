@@ -71,6 +71,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from chatserver.app import create_app
+    from chatserver.transport.ws_protocol import uvicorn_config
 
     raise_open_file_limit()
     if args.demo:
@@ -80,14 +81,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {role:9} {email:22} {password}")
         print(f"Operator login: POST http://{args.host}:{args.port}/api/operators/login")
         print(f"Demo shop with the chat widget: http://{args.host}:{args.port}/demo")
-    config = uvicorn.Config(
+    config = uvicorn_config(
         create_app(settings),
         host=args.host,
         port=args.port,
-        ws_max_size=settings.max_frame_bytes,
-        ws_per_message_deflate=False,
+        max_frame_bytes=settings.max_frame_bytes,
         log_level=args.log_level,
-        lifespan="on",
     )
     uvicorn.Server(config).run()
     return 0

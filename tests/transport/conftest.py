@@ -23,6 +23,7 @@ from chatserver.settings import Settings
 from chatserver.storage import repository as repo
 from chatserver.transport.auth import hash_password
 from chatserver.transport.state import ServerState
+from chatserver.transport.ws_protocol import uvicorn_config
 
 FRAME_TIMEOUT = 5.0
 
@@ -52,9 +53,7 @@ class Client:
         self.seen.append(frame)
         return frame
 
-    async def expect(
-        self, kind: str, timeout: float = FRAME_TIMEOUT, **fields: Any
-    ) -> dict[str, Any]:
+    async def expect(self, kind: str, timeout: float = FRAME_TIMEOUT, **fields: Any) -> dict[str, Any]:
         """The first frame of this type (and these field values), read or still to come."""
         for index, frame in enumerate(self._unread):
             if frame.get("type") == kind and all(frame.get(k) == v for k, v in fields.items()):
@@ -154,14 +153,8 @@ async def run_server(settings: Settings) -> AsyncIterator[Server]:
     """Like uvicorn's own test helper: serve on a free port in this loop, stop cleanly."""
     port = free_port()
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        ws_max_size=settings.max_frame_bytes,
-        ws_per_message_deflate=False,
-        log_level="warning",
-        lifespan="on",
+    config = uvicorn_config(
+        app, host="127.0.0.1", port=port, max_frame_bytes=settings.max_frame_bytes, log_level="warning"
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -65,6 +65,30 @@ async def test_repeated_client_id_is_stored_once_and_acked_the_same(server: Serv
     assert count_messages(server, "client_id = 'c-1'") == 1
 
 
+async def test_a_burst_of_messages_is_acked_and_delivered_in_order_with_a_repeat_in_it(
+    server: Server,
+) -> None:
+    """Sent without waiting for acks: more than a socket may have in flight, and beyond the point
+    where the server stops reading; every one is stored once, acked in order, delivered in order."""
+    _oid, token = await server.add_operator("Anna")
+    operator = await server.operator(token)
+    visitor, _ = await server.visitor()
+    await visitor.say("first", client_id="m-0")
+    cid = (await operator.expect("assigned"))["conversation_id"]
+    client_ids = [f"m-{n}" for n in range(1, 201)]
+    client_ids.insert(100, "m-50")  # a repeat in the middle of the burst
+    for client_id in client_ids:
+        await visitor.send({"type": "message", "client_id": client_id, "text": f"text {client_id}"})
+    acks = [await visitor.expect("ack") for _ in client_ids]
+    assert [a["client_id"] for a in acks] == client_ids
+    assert (acks[100]["seq"], acks[100]["message_id"]) == (acks[49]["seq"], acks[49]["message_id"])
+    fresh = [a["seq"] for n, a in enumerate(acks) if n != 100]
+    assert fresh == list(range(2, 202))
+    seen = [(await operator.expect("message", conversation_id=cid))["seq"] for _ in range(201)]
+    assert seen == list(range(1, 202))
+    assert count_messages(server, f"conversation_id = {cid}") == 201
+
+
 async def test_resume_replays_exactly_the_missed_messages_in_order(server: Server) -> None:
     _oid, token = await server.add_operator("Anna")
     operator = await server.operator(token)
