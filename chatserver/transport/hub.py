@@ -39,7 +39,9 @@ from chatserver.storage.records import NewMessage, StoredMessage
 from chatserver.storage.writer import MessageWriter
 
 from . import frames as f
+from .cpu_budget import CpuBudget
 from .frames import message_frame
+from .loop_load import busy_clock
 from .outbox import Outbox
 
 log = logging.getLogger("chatserver.hub")
@@ -648,23 +650,21 @@ class Hub:
         """Compute suggestions after the messages they are about have gone out.
 
         The chat always comes first: the worker runs only when nothing else is ready, spends at
-        most ``suggest_cpu_share`` of the loop's time, and under load answers only each chat's
-        newest visitor message (older requests for the same chat are replaced, not queued).
+        most ``suggest_cpu_share`` of the loop's time and never more than keeps the loop under
+        70 % busy (`CpuBudget`), and under load answers only each chat's newest visitor message
+        (older requests for the same chat are replaced, not queued).
         """
         assert self.assistant is not None
-        window_s = 0.1
-        budget_s = window_s * self._suggest_cpu_share
-        window_start, spent = time.perf_counter(), 0.0
+        budget = CpuBudget(share=self._suggest_cpu_share)
+        loop_busy = busy_clock(asyncio.get_running_loop())
         while True:
             await self._suggest_wake.wait()
             self._suggest_wake.clear()
             while self._suggest_pending:
                 await asyncio.sleep(0)  # let frames already waiting go first
                 now = time.perf_counter()
-                if now - window_start >= window_s:
-                    window_start, spent = now, 0.0
-                elif spent >= budget_s:
-                    await asyncio.sleep(window_s - (now - window_start))
+                if budget.allowance(now, loop_busy()) <= 0.0:
+                    await asyncio.sleep(budget.until_next_window(now))
                     continue
                 if not self._suggest_pending:
                     break
@@ -680,7 +680,7 @@ class Hub:
                     log.exception("suggestions failed for conversation %s", cid)
                     continue
                 finally:
-                    spent += time.perf_counter() - started
+                    budget.spend(time.perf_counter() - started)
                 await self.publish(operator_channel(conv.operator_id), frame)
                 self._usage(usage)
 

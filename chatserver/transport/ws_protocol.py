@@ -54,6 +54,7 @@ def uvicorn_config(
         host=host,
         port=port,
         ws=BufferedWebSocketProtocol,
+        loop="chatserver.transport.loop_load:timed_event_loop",
         ws_max_size=max_frame_bytes,
         ws_per_message_deflate=False,
         log_level=log_level,
