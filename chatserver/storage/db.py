@@ -11,6 +11,9 @@ concurrent senders, see the storage tests for the durability contract):
   itself ~15 us) and 9,000-12,500 while other loads shared the cores, with
   no difference beyond run-to-run noise. NORMAL would buy nothing worth the
   weaker guarantee.
+- The WAL is checkpointed beside the writer (`checkpoint_wal`), never inside a
+  commit: SQLite's automatic checkpoint made one commit in a thousand pages take
+  50-250 ms, and every ack in that batch waited for it.
 - Transactions begin explicitly (the driver's own implicit BEGIN is turned
   off): reads run in one snapshot, and writes start with ``BEGIN IMMEDIATE``
   so a second process (the CLI adding an operator while the server runs)
