@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -120,7 +120,8 @@ class Hub:
         self._operator_info: dict[int, dict[str, Any]] = {}
         self._open_by_visitor: dict[str, int] = {}
         self._conversation_locale: dict[int, str | None] = {}
-        self._visitor_locks: dict[str, asyncio.Lock] = {}
+        # Per visitor while a conversation is being opened: the lock and how many hold or wait.
+        self._visitor_locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
         self._last_visitor_seq: dict[int, int] = {}
         # Transfers, promises, hold messages, left messages, silence: see etiquette.py.
         from .etiquette import Etiquette
@@ -468,8 +469,25 @@ class Hub:
     def open_conversation_of(self, visitor_id: str) -> int | None:
         return self._open_by_visitor.get(visitor_id)
 
-    def visitor_lock(self, visitor_id: str) -> asyncio.Lock:
-        return self._visitor_locks.setdefault(visitor_id, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def _visitor_turn(self, visitor_id: str) -> AsyncIterator[None]:
+        """One of a visitor's messages at a time while a conversation is opened.
+
+        The lock is dropped as soon as nobody holds or waits for it, so nothing is kept
+        per visitor once their conversation is open (a long-running server sees millions).
+        """
+        entry = self._visitor_locks.get(visitor_id)
+        if entry is None:
+            entry = self._visitor_locks[visitor_id] = (asyncio.Lock(), [0])
+        lock, users = entry
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._visitor_locks[visitor_id]
 
     async def visitor_joined(self, outbox: Outbox, visitor_id: str, resume: tuple[int, int] | None) -> None:
         """A visitor socket said hello: subscribe it, replay what it missed, say where the chat stands."""
@@ -544,7 +562,7 @@ class Hub:
         The lock orders a visitor's messages while a conversation is being opened; it is let go
         once the message has its place in the writer's queue.
         """
-        async with self.visitor_lock(visitor_id):
+        async with self._visitor_turn(visitor_id):
             cid = self._open_by_visitor.get(visitor_id)
             opened = cid is None
             if cid is None:
@@ -598,8 +616,7 @@ class Hub:
         `visitor_message`, which waits.
         """
         cid = self._open_by_visitor.get(visitor_id)
-        lock = self._visitor_locks.get(visitor_id)
-        if cid is None or (lock is not None and lock.locked()):
+        if cid is None or visitor_id in self._visitor_locks:
             return None
         pending = self.writer.submit(NewMessage(cid, "visitor", visitor_id, client_id, text, self.clock()))
 

@@ -89,6 +89,15 @@ async def test_a_burst_of_messages_is_acked_and_delivered_in_order_with_a_repeat
     assert count_messages(server, f"conversation_id = {cid}") == 201
 
 
+async def test_nothing_is_kept_per_visitor_once_their_conversation_is_open(server: Server) -> None:
+    visitor, _ = await server.visitor()
+    for n in range(5):  # sent at once, while the first one is still opening the conversation
+        await visitor.send({"type": "message", "client_id": f"o-{n}", "text": "hello"})
+    acks = [await visitor.expect("ack") for _ in range(5)]
+    assert [a["seq"] for a in acks] == [1, 2, 3, 4, 5]  # queued behind the opening, in order
+    assert server.state.hub._visitor_locks == {}
+
+
 async def test_resume_replays_exactly_the_missed_messages_in_order(server: Server) -> None:
     _oid, token = await server.add_operator("Anna")
     operator = await server.operator(token)
