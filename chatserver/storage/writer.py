@@ -88,6 +88,7 @@ class MessageWriter:
         self._checkpoint_every_s = checkpoint_every_s
         self._checkpointer: ThreadPoolExecutor | None = None
         self._checkpoint_running = False
+        self._checkpoint: asyncio.Future[int] | None = None
         self._last_checkpoint = 0.0
         self._queue: deque[_Store | _Call] = deque()
         self._in_flight: list[_Store | _Call] = []
@@ -125,6 +126,8 @@ class MessageWriter:
         self._wakeup.set()
         try:
             await asyncio.shield(self._task)
+            if self._checkpoint is not None and not self._checkpoint.done():
+                await asyncio.wait((self._checkpoint,))  # nobody reads the file half-written
         finally:
             assert self._writer is not None and self._readers is not None
             self._writer.shutdown(wait=False)
@@ -206,6 +209,7 @@ class MessageWriter:
         self._checkpoint_running, self._last_checkpoint = True, now
         done = asyncio.get_running_loop().run_in_executor(self._checkpointer, checkpoint_wal, self._engine)
         done.add_done_callback(self._checkpoint_done)
+        self._checkpoint = done
 
     def _checkpoint_done(self, done: asyncio.Future[int]) -> None:
         self._checkpoint_running = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -31,21 +32,33 @@ async def store_batches(writer: MessageWriter, conversation: object, batches: in
 
 @pytest.mark.parametrize("background", [False, True])
 async def test_commits_leave_checkpoints_to_the_background_checkpointer(
-    tmp_path: Path, background: bool
+    tmp_path: Path, background: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "chat.db"
     engine = create_db_engine(f"sqlite:///{path}", background_checkpoints=True)
     migrate(engine)
     checkpoint_wal(engine)
     conversation = new_conversation(engine)
+    checkpointed = threading.Event()
+
+    def checkpoint_and_tell(engine: Engine, *, restart: bool = False) -> int:
+        pages = checkpoint_wal(engine, restart=restart)
+        if rows_in_main_file(path) > 0:  # safe: only this thread writes the main file
+            checkpointed.set()
+        return pages
+
+    monkeypatch.setattr(writer_module, "checkpoint_wal", checkpoint_and_tell)
     writer = MessageWriter(engine, checkpoint_every_s=0.0 if background else None)
     await writer.start()
     try:
         await store_batches(writer, conversation, 20)
-        await writer.run(lambda _engine: None)  # one more turn, so the last checkpoint has started
+        if background:
+            # Checkpoints start after commits and run beside the writer: the batches keep them going.
+            while not checkpointed.is_set():
+                await store_batches(writer, conversation, 1)
+                await asyncio.to_thread(checkpointed.wait, 0.05)
     finally:
         await writer.stop()
-    await asyncio.sleep(0)
     copied = rows_in_main_file(path)
     engine.dispose()
     if background:
