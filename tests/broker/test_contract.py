@@ -91,19 +91,31 @@ async def test_order_per_channel_holds_under_many_concurrent_publishers(broker: 
             assert sub.backlog == 0
 
 
+class Collector:
+    """A subscription callback that keeps what it is given and says when it has ``expected``."""
+
+    def __init__(self, expected: int) -> None:
+        self.got: list[str] = []
+        self.expected = expected
+        self.done = asyncio.Event()
+
+    def __call__(self, message: str) -> None:
+        self.got.append(message)
+        if len(self.got) == self.expected:
+            self.done.set()
+
+    async def all_in(self) -> list[str]:
+        await asyncio.wait_for(self.done.wait(), 5)
+        return self.got
+
+
 async def test_a_callback_subscription_gets_every_message_in_order_until_it_leaves(broker: Broker) -> None:
-    got: list[str] = []
-    done = asyncio.Event()
-
-    def on_message(message: str) -> None:
-        got.append(message)
-        if len(got) == 100:
-            done.set()
-
-    async with broker.subscribe("cb", on_message=on_message):
+    collect = Collector(100)
+    got = collect.got
+    async with broker.subscribe("cb", on_message=collect):
         for n in range(100):
             await broker.publish("cb", str(n))
-        await asyncio.wait_for(done.wait(), 5)
+        await collect.all_in()
     assert got == [str(n) for n in range(100)]
     async with broker.subscribe("cb") as witness:
         await broker.publish("cb", "after")
@@ -112,22 +124,14 @@ async def test_a_callback_subscription_gets_every_message_in_order_until_it_leav
 
 
 async def test_publish_nowait_keeps_order_with_publish(broker: Broker) -> None:
-    got: list[str] = []
-    done = asyncio.Event()
-
-    def on_message(message: str) -> None:
-        got.append(message)
-        if len(got) == 60:
-            done.set()
-
-    async with broker.subscribe("mixed", on_message=on_message):
+    collect = Collector(60)
+    async with broker.subscribe("mixed", on_message=collect):
         for n in range(60):
             if n % 3 == 0:
                 await broker.publish("mixed", str(n))
             else:
                 broker.publish_nowait("mixed", str(n))
-        await asyncio.wait_for(done.wait(), 5)
-    assert got == [str(n) for n in range(60)]
+        assert await collect.all_in() == [str(n) for n in range(60)]
 
 
 async def test_leaving_the_context_on_an_exception_unsubscribes(broker: Broker) -> None:
