@@ -14,7 +14,7 @@ from dataclasses import dataclass
 @dataclass
 class CpuBudget:
     share: float
-    ceiling: float = 0.7
+    ceiling: float = 0.6
     window_s: float = 0.1
     _start: float | None = None
     _start_busy: float = 0.0

@@ -668,7 +668,7 @@ class Hub:
 
         The chat always comes first: the worker runs only when nothing else is ready, spends at
         most ``suggest_cpu_share`` of the loop's time and never more than keeps the loop under
-        70 % busy (`CpuBudget`), and under load answers only each chat's newest visitor message
+        60 % busy (`CpuBudget`), and under load answers only each chat's newest visitor message
         (older requests for the same chat are replaced, not queued).
         """
         assert self.assistant is not None
