@@ -542,25 +542,15 @@ _MESSAGE_COLUMNS = (
 _DedupKey = tuple[str, str, str]
 
 
-def _stored(row: Row[*tuple[Any, ...]], duplicate: bool) -> StoredMessage:
+def _stored(row: Sequence[Any], duplicate: bool) -> StoredMessage:
+    """A message row in `_MESSAGE_COLUMNS` order (an SQLAlchemy Row or a driver tuple)."""
+    mid, cid, seq, sender, sender_id, client_id, text, ts, author_name, author_title = row
     return StoredMessage(
-        row.id,
-        row.conversation_id,
-        row.seq,
-        row.sender,
-        row.sender_id,
-        row.client_id,
-        row.text,
-        row.ts,
-        row.author_name,
-        row.author_title,
-        duplicate,
+        mid, cid, seq, sender, sender_id, client_id, text, ts, author_name, author_title, duplicate
     )
 
 
-_MESSAGE_FIELDS = (
-    "id, conversation_id, seq, sender, sender_id, client_id, text, ts, author_name, author_title"
-)
+_MESSAGE_FIELDS = ", ".join(column.name for column in _MESSAGE_COLUMNS)
 _INSERT_FIELDS = "conversation_id, seq, sender, sender_id, client_id, text, ts, author_name, author_title"
 
 
@@ -603,14 +593,6 @@ class _Driver:
         return json.loads(value) if value is not None else None
 
 
-def _stored_tuple(row: Sequence[Any], duplicate: bool) -> StoredMessage:
-    """A row of `_MESSAGE_FIELDS`, which are StoredMessage's fields in order."""
-    mid, cid, seq, sender, sender_id, client_id, text, ts, author_name, author_title = row
-    return StoredMessage(
-        mid, cid, seq, sender, sender_id, client_id, text, ts, author_name, author_title, duplicate
-    )
-
-
 def _known_messages(db: _Driver, keys: set[_DedupKey]) -> dict[_DedupKey, StoredMessage]:
     """Already stored messages among `keys`, in one indexed query."""
     client_ids = list({k[2] for k in keys})
@@ -622,7 +604,7 @@ def _known_messages(db: _Driver, keys: set[_DedupKey]) -> dict[_DedupKey, Stored
     for row in rows:
         key = (row[3], row[4], row[5])
         if key in keys:
-            known[key] = _stored_tuple(row, duplicate=True)
+            known[key] = _stored(row, duplicate=True)
     return known
 
 
