@@ -14,13 +14,25 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 from responses.errors import UnfilledSlotError
 from responses.variables import BRACES_RE, VARIABLES, is_valid_name
 
-if TYPE_CHECKING:
-    from responses.library import Response
+
+class Template(Protocol):
+    """What filling needs of a reply: its text and the slots that must not be dropped.
+
+    A protocol rather than the library's ``Response``, so that filling does not depend on the
+    library that uses it.
+    """
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def slots(self) -> tuple[str, ...]: ...
+
 
 __all__ = ["Filled", "Segment", "ensure_sendable", "fill", "fill_text", "find_unfilled", "marker"]
 
@@ -64,7 +76,7 @@ def marker(name: str) -> str:
     return f"[[{name}]]"
 
 
-def fill(response: Response, context: Mapping[str, str | None]) -> Filled:
+def fill(response: Template, context: Mapping[str, str | None]) -> Filled:
     """Fill ``response`` from ``context`` (variable name -> value)."""
     return fill_text(response.text, response.slots, context)
 
