@@ -6,12 +6,12 @@ import gzip
 from pathlib import Path
 
 from chatserver.settings import Settings
-from chatserver.transport.static_routes import WIDGET_DIR
+from chatserver.transport.widget_bundle import widget_source
 from tests.transport.conftest import Server, run_server
 
 
 async def test_widget_js_is_served_gzipped_with_an_etag(shop: Server) -> None:
-    raw = (WIDGET_DIR / "widget.js").read_bytes()
+    raw = widget_source()
     plain = await shop.http.get("/widget.js", headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200 and plain.content == raw
     assert plain.headers["content-type"].startswith("text/javascript")
