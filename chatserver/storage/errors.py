@@ -18,12 +18,64 @@ class NotFound(StorageError):
 
 
 class UnknownOperator(NotFound):
-    pass
+    """No operator account with this id."""
 
 
 class UnknownVisitor(NotFound):
-    pass
+    """No visitor with this id."""
 
 
 class UnknownConversation(NotFound):
-    pass
+    """No conversation with this id."""
+
+
+class UnknownCustomer(NotFound):
+    """No customer with this id."""
+
+
+class UnknownTeam(NotFound):
+    """No team with this id."""
+
+
+class UnknownReply(NotFound):
+    """No reply with this id in this language (or, for an edit, it is deleted)."""
+
+
+class ReplyExists(StorageError):
+    """A reply that is not deleted already has this id in this language."""
+
+
+class ReplyVersionConflict(StorageError):
+    """The reply changed since the version the caller edited."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"the reply is at version {current}, not {expected}")
+        self.expected, self.current = expected, current
+
+
+class ProfileVersionConflict(StorageError):
+    """The profile changed since the version the operator edited."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"the profile is at version {current}, not {expected}")
+        self.expected, self.current = expected, current
+
+
+class LastAdmin(StorageError):
+    """The change would leave no active admin account, and nobody could manage the others."""
+
+
+class TeamExists(StorageError):
+    """Another team already has this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a team named {name!r} already exists")
+        self.name = name
+
+
+class TeamInUse(StorageError):
+    """A team still has members; move them first."""
+
+    def __init__(self, name: str, members: int) -> None:
+        super().__init__(f"team {name!r} still has {members} member(s)")
+        self.name, self.members = name, members
