@@ -32,6 +32,11 @@ class OperatorState:
         return self.connected and self.status == ONLINE and self.load < self.capacity
 
     @property
+    def free_slots(self) -> int:
+        """Slots a new chat or transfer offer could take now (none unless the operator is serving)."""
+        return max(self.capacity - self.load, 0) if self.serving else 0
+
+    @property
     def serving(self) -> bool:
         """Counts toward the team's serving strength (online and connected)."""
         return self.connected and self.status == ONLINE

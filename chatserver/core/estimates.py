@@ -1,0 +1,167 @@
+"""Wait estimates: whom a waiting chat competes with, its position, and the honest range it is told.
+
+A chat waits either for a team (its first operator) or for a transfer target (a team or one
+colleague, never the operator handing it over). Two chats compete when the same operators could
+take them, so a visitor's position counts only the chats ahead of them that could take their slot.
+Read-only: nothing here changes the queue, the roster or a conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .conversation import Conversation
+from .queue import WaitingQueue
+from .roster import OperatorState, Roster
+from .transfer import Transfer
+from .wait_time import Estimate, HandleTime, RateMeter, RecentDelays, estimate_wait
+
+# The shortest range end we promise: a shorter one would be re-announced before anyone read it.
+MIN_PROMISE_S = 2
+
+# Who a queued chat is waiting for: ("team", team, excluded operator) or ("op", operator, excluded).
+WaitKey = tuple[str, object, int | None]
+
+
+def floored(estimate: Estimate) -> Estimate:
+    """The range as shown and promised: never ending before MIN_PROMISE_S nor before the estimate."""
+    if estimate.seconds is None:
+        return estimate
+    high = max(
+        estimate.high if estimate.high is not None else estimate.seconds, estimate.seconds, MIN_PROMISE_S
+    )
+    return Estimate(estimate.seconds, estimate.low, high)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What a waiting visitor is told: position among chats competing for the same operators."""
+
+    position: int
+    estimate: Estimate
+    online: int
+
+
+def key_of_transfer(t: Transfer) -> WaitKey:
+    if t.to_operator_id is not None:
+        return ("op", t.to_operator_id, t.from_operator_id)
+    return ("team", t.to_team, t.from_operator_id)
+
+
+def key_of(conv: Conversation) -> WaitKey:
+    if conv.transfer is not None:
+        return key_of_transfer(conv.transfer)
+    return ("team", conv.team, None)
+
+
+class Estimator:
+    """Positions and estimates for everyone in line, from the roster and the recent pace of work."""
+
+    def __init__(
+        self,
+        *,
+        conversations: dict[int, Conversation],
+        roster: Roster,
+        queue: WaitingQueue,
+        handle_time: HandleTime,
+        accept_delay: RecentDelays,
+        cut_ins: RateMeter,
+        transfer_offer_s: float,
+        promise_notice_s: float,
+    ) -> None:
+        self.conversations = conversations
+        self.roster = roster
+        self.queue = queue
+        self.handle_time = handle_time
+        self.accept_delay = accept_delay
+        self.cut_ins = cut_ins
+        self.transfer_offer_s = transfer_offer_s
+        self.promise_notice_s = promise_notice_s
+
+    def eligible(self, key: WaitKey) -> list[OperatorState]:
+        """The serving operators who could take a chat waiting for ``key`` (free or not)."""
+        kind, target, excluded = key
+        if kind == "op":
+            return [op for op in self.roster if op.serving and op.operator_id == target]
+        team = target if isinstance(target, str) else None
+        return [
+            op for op in self.roster if op.serving and op.eligible_for(team) and op.operator_id != excluded
+        ]
+
+    def competes(self, ahead: WaitKey, mine: WaitKey) -> bool:
+        """Could a chat waiting for ``ahead`` take a slot this one needs?"""
+        if ahead == mine:
+            return True
+        a = {op.operator_id for op in self.eligible(ahead)}
+        b = {op.operator_id for op in self.eligible(mine)}
+        if a and b:
+            return bool(a & b)
+        # Nobody online for one of them: say who would compete once people are back.
+        return ahead[0] == mine[0] == "team" and (ahead[1] is None or mine[1] is None)
+
+    def estimate_for(self, key: WaitKey, position: int, now: float) -> Estimate:
+        eligible = self.eligible(key)
+        capacity = sum(op.capacity for op in eligible)
+        free = sum(op.free_slots for op in eligible)
+        team = key[1] if key[0] == "team" and isinstance(key[1], str) else None
+        transfer = key[2] is not None
+        extra = min(self.accept_delay.typical(team), self.transfer_offer_s) if transfer else 0.0
+        return floored(
+            estimate_wait(
+                position=position,
+                free_slots=free,
+                serving_capacity=capacity,
+                handle_s=self.handle_time.typical(team),
+                cut_in_rate=self.cut_ins.rate(now),
+                extra_s=extra,
+                extra_high_s=self.transfer_offer_s if transfer else 0.0,
+            )
+        )
+
+    def queue_figures(self, now: float) -> dict[int, Figures]:
+        """Figures for every chat in line, in queue order."""
+        figures: dict[int, Figures] = {}
+        ahead: dict[WaitKey, int] = {}
+        competes: dict[tuple[WaitKey, WaitKey], bool] = {}
+        estimates: dict[tuple[WaitKey, int], Estimate] = {}
+        online: dict[WaitKey, int] = {}
+        for cid in self.queue:
+            conv = self.conversations[cid]
+            key = key_of(conv)
+            before = 0
+            for other, count in ahead.items():
+                pair = (other, key)
+                if pair not in competes:
+                    competes[pair] = self.competes(other, key)
+                if competes[pair]:
+                    before += count
+            ahead[key] = ahead.get(key, 0) + 1
+            position = before + 1
+            if (key, position) not in estimates:
+                estimates[(key, position)] = self.estimate_for(key, position, now)
+            if key not in online:
+                online[key] = len(self.eligible(key))
+            figures[cid] = Figures(position, estimates[(key, position)], online[key])
+        return figures
+
+    def priority_index(self) -> int:
+        """Where a chat that goes first goes: after the chats already put first."""
+        for index, cid in enumerate(self.queue):
+            if not self.conversations[cid].priority:
+                return index
+        return len(self.queue)
+
+    def if_queued(self, t: Transfer, now: float) -> Figures:
+        """The figures this transfer would get if it joined the line now (ahead of first-time chats)."""
+        key = key_of_transfer(t)
+        index = self.priority_index()
+        position = 1 + sum(
+            1 for cid in list(self.queue)[:index] if self.competes(key_of(self.conversations[cid]), key)
+        )
+        return Figures(position, self.estimate_for(key, position, now), len(self.eligible(key)))
+
+    def offer_estimate(self, t: Transfer) -> Estimate:
+        """An offer is answered within the offer time, usually about as fast as recent ones were."""
+        typical = min(self.accept_delay.typical(t.to_team), self.transfer_offer_s)
+        high = int(self.transfer_offer_s + self.promise_notice_s)
+        return floored(Estimate(int(round(typical)), 0, high))
