@@ -49,9 +49,49 @@ _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-# The files each page may load; anything else under /console/ or /admin/ is a 404.
-_CONSOLE_ASSETS = ("console.js", "console.css", "ui.js", "ui.css", "icon.svg")
-_ADMIN_ASSETS = ("admin.js", "admin.css")
+# The files each page may load; anything else under /console/ or /admin/ is a 404. The scripts
+# are ES modules: console.js and admin.js are the entries, their parts live in console/ and admin/.
+_CONSOLE_ASSETS = (
+    "console.js",
+    "console.css",
+    "ui.js",
+    "ui.css",
+    "icon.svg",
+    "console/banners.js",
+    "console/chatlist.js",
+    "console/chats.js",
+    "console/chatview.js",
+    "console/composer.js",
+    "console/connection.js",
+    "console/constants.js",
+    "console/customer.js",
+    "console/draft.js",
+    "console/fragments.js",
+    "console/keyboard.js",
+    "console/layout.js",
+    "console/notifications.js",
+    "console/offers.js",
+    "console/popup.js",
+    "console/queue.js",
+    "console/signin.js",
+    "console/socket.js",
+    "console/state.js",
+    "console/status.js",
+    "console/suggestions.js",
+    "console/transfer.js",
+)
+_ADMIN_ASSETS = (
+    "admin.js",
+    "admin.css",
+    "admin/forms.js",
+    "admin/hold.js",
+    "admin/library.js",
+    "admin/operators.js",
+    "admin/replies.js",
+    "admin/session.js",
+    "admin/state.js",
+    "admin/teams.js",
+)
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$")
 
 
@@ -227,10 +267,10 @@ def console_routes() -> list[BaseRoute]:
     return [
         Route("/console", console, methods=["GET", "HEAD"]),
         Route("/console/", to_console, methods=["GET", "HEAD"]),
-        Route("/console/{name}", asset_endpoint(console_assets), methods=["GET", "HEAD"]),
+        Route("/console/{name:path}", asset_endpoint(console_assets), methods=["GET", "HEAD"]),
         Route("/admin", admin, methods=["GET", "HEAD"]),
         Route("/admin/", to_admin, methods=["GET", "HEAD"]),
-        Route("/admin/{name}", asset_endpoint(admin_assets), methods=["GET", "HEAD"]),
+        Route("/admin/{name:path}", asset_endpoint(admin_assets), methods=["GET", "HEAD"]),
         Route("/api/queue", queue, methods=["GET"]),
         Route("/api/directory", directory, methods=["GET"]),
     ]

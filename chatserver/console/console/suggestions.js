@@ -1,0 +1,116 @@
+// Suggested replies for the visitor's last message, and the search of the saved-reply library
+// in the same panel (its results and the popup's come back as library_results).
+
+import { debounce, h, replace } from "/console/ui.js";
+import { SITUATIONS } from "./constants.js";
+import { state, ui } from "./state.js";
+import { sendFrame } from "./socket.js";
+import { slotText } from "./fragments.js";
+import { insertReply, showPopup } from "./popup.js";
+import { renderTabCounts } from "./chatlist.js";
+
+export function onSuggestions(frame) {
+  const chat = state.chats.get(frame.conversation_id);
+  if (!chat) return;
+  if (chat.suggestions && chat.suggestions.seq > frame.seq) return;
+  chat.suggestions = frame;
+  if (chat.id === state.active) renderReplies();
+  renderTabCounts();
+}
+
+export function onLibraryResults(frame) {
+  if (state.popup && frame.query === state.search.popup) {
+    state.popup.items = frame.items || [];
+    state.popup.index = 0;
+    showPopup(false);
+  }
+  if (frame.query === state.search.panel && ui.libResults) {
+    state.panelResults = frame.items || [];
+    renderPanelResults();
+  }
+}
+
+function replyTitle(item) {
+  if (item.title) return item.title;
+  const what = String(item.response_id || "").split(".").slice(1).join(" ").replace(/[_-]+/g, " ").trim();
+  return what ? what.charAt(0).toUpperCase() + what.slice(1) : (SITUATIONS[item.situation] || [item.situation])[0];
+}
+
+function replyCard(item, conversationLanguage, index) {
+  const badges = [];
+  if (item.missing && item.missing.length) badges.push(h("span", { class: "badge warn", title: "Fill these before sending", text: `${item.missing.length} to fill` }));
+  if (conversationLanguage && item.language && item.language !== conversationLanguage) badges.push(h("span", { class: "badge", title: "No reply in the visitor's language; this one is a fallback", text: `${item.language.toUpperCase()} fallback` }));
+  if (item.shortcut) badges.push(h("span", { class: "badge", text: item.shortcut }));
+  return h("li", { class: "reply" },
+    h("button", {
+      type: "button", class: "reply-btn", dataset: { responseId: item.response_id, index: String(index) },
+      title: "Put this reply in the box (Shift+click adds it after your text)",
+      onclick: (event) => insertReply(item.text, { append: event.shiftKey }),
+    },
+    h("span", { class: "reply-top" }, h("strong", { class: "reply-title", text: replyTitle(item) }), badges,
+      h("span", { class: "reply-use small", "aria-hidden": "true", text: "Insert" })),
+    h("span", { class: "reply-text" }, slotText(item.text))));
+}
+
+export function renderReplies() {
+  const chat = state.chats.get(state.active);
+  if (!chat) {
+    replace(ui.replies, h("div", { class: "card-head" }, h("h2", { text: "Suggested replies" })),
+      h("p", { class: "muted pad", text: "Suggestions appear when a visitor writes." }));
+    return;
+  }
+  const s = chat.suggestions;
+  const head = h("div", { class: "card-head" }, h("h2", { text: "Suggested replies" }),
+    s && s.situation ? h("span", { class: "badge brand situation", id: "situation", title: "What the assistant recognised in the visitor's words", text: (SITUATIONS[s.situation] || [s.situation])[0] }) : null);
+  const body = [];
+  if (s && s.situation && SITUATIONS[s.situation] && SITUATIONS[s.situation][1]) {
+    body.push(h("p", { class: "tip small" }, h("strong", { text: "How: " }), SITUATIONS[s.situation][1]));
+  }
+  if (s && s.items && s.items.length) {
+    body.push(h("ol", { class: "reply-list", id: "suggestions" }, s.items.map((item, i) => replyCard(item, s.language, i))));
+  } else {
+    body.push(h("p", { class: "muted pad", text: chat.ended ? "This chat has ended." : "Suggestions appear after the visitor's next message." }));
+  }
+  ui.libSearch = h("input", { type: "search", id: "lib-search", placeholder: "Search saved replies…", title: "Words or a /shortcut", "aria-label": "Search saved replies", value: state.panelQuery || "" });
+  ui.libResults = h("ol", { class: "reply-list", id: "lib-results" });
+  ui.libSearch.addEventListener("input", () => {
+    state.panelQuery = ui.libSearch.value;
+    searchPanel(ui.libSearch.value.trim());
+  });
+  ui.libSearch.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") {
+      const first = ui.libResults.querySelector("button");
+      if (first) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  });
+  replace(ui.replies, head, h("div", { class: "card-body" }, body,
+    h("div", { class: "lib-box" }, ui.libSearch, ui.libResults)));
+  renderPanelResults();
+}
+
+const searchPanel = debounce((query) => {
+  if (!query) {
+    state.search.panel = null;
+    state.panelResults = [];
+    renderPanelResults();
+    return;
+  }
+  state.search.panel = query;
+  const chat = state.chats.get(state.active);
+  sendFrame({ type: "library_search", query, conversation_id: chat && !chat.ended ? chat.id : undefined });
+}, 180);
+
+function renderPanelResults() {
+  if (!ui.libResults) return;
+  const items = state.search.panel ? state.panelResults || [] : [];
+  const chat = state.chats.get(state.active);
+  const language = chat && chat.suggestions ? chat.suggestions.language : null;
+  if (state.search.panel && !items.length) {
+    replace(ui.libResults, h("li", { class: "muted small pad", text: "No saved reply matches." }));
+    return;
+  }
+  replace(ui.libResults, items.slice(0, 8).map((item, i) => replyCard(item, language, i)));
+}
