@@ -10,46 +10,43 @@ process knows about operators (``directory``), briefings (``briefing``), suggest
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from chatserver.assistant import Assistant, Usage
 from chatserver.broker.base import Broker
 from chatserver.core import events as ev
-from chatserver.core import texts
 from chatserver.core.effects import Refused
 from chatserver.core.engine import Engine
 from chatserver.storage import repository as repo
 from chatserver.storage.records import NewMessage, StoredMessage
 from chatserver.storage.writer import MessageWriter
 
-from . import frames as f
 from .appliers import EffectAppliers
 from .briefing import Briefing
 from .channels import Channels, conv_channel, operator_channel, visitor_channel
 from .core_driver import Clock, CoreDriver
-from .directory import OperatorDirectory, OperatorInfo
+from .directory import OperatorDirectory
 from .etiquette import Etiquette
 from .frames import ack_frame
 from .hold_library import HoldLibraryStore
-from .message_relay import MessageRelay
+from .message_relay import MessageRelay, OnCommitted
 from .open_conversations import OpenConversations
+from .operator_requests import OperatorRequests
 from .outbox import Outbox
 from .promises import PromiseRecorder
 from .suggestion_worker import SuggestionWorker
 from .transfers import Transfers
+from .visitor_requests import VisitorRequests
 from .waiting import Waiting
 
 # Re-exported: callers import these from here.
 __all__ = ["Clock", "Hub", "ack_frame", "conv_channel", "operator_channel", "visitor_channel"]
 
-OnCommitted = Callable[[StoredMessage | BaseException], None]  # the sender's answer: stored, or why not
-
 
 class Hub:
-    """Connections, channels, timers and the effect applier for one server process."""
+    """One server process's chat: builds the parts, and hands each call to the part that does it."""
 
     def __init__(
         self,
@@ -127,9 +124,34 @@ class Hub:
             waiting=waiting,
             promises=promises,
         )
+        self.visitors = VisitorRequests(
+            engine=engine,
+            writer=writer,
+            clock=clock,
+            core=self.core,
+            channels=self.channels,
+            relay=self.relay,
+            conversations=self.conversations,
+            briefing=self.briefing,
+            waiting=waiting,
+            suggestions=self.suggestions,
+            assistant=assistant,
+        )
+        self.operators = OperatorRequests(
+            engine=engine,
+            writer=writer,
+            clock=clock,
+            core=self.core,
+            channels=self.channels,
+            relay=self.relay,
+            directory=self.directory,
+            briefing=self.briefing,
+            suggestions=self.suggestions,
+            assistant=assistant,
+        )
+        # The same objects, under the names the tests look at.
         self._timers = self.core.timers
-        # Per visitor while a conversation is being opened: the lock and how many hold or wait.
-        self._visitor_locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        self._visitor_locks = self.visitors.locks
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -209,44 +231,9 @@ class Hub:
     def open_conversation_of(self, visitor_id: str) -> int | None:
         return self.conversations.of_visitor(visitor_id)
 
-    @contextlib.asynccontextmanager
-    async def _visitor_turn(self, visitor_id: str) -> AsyncIterator[None]:
-        """One of a visitor's messages at a time while a conversation is opened.
-
-        The lock is dropped as soon as nobody holds or waits for it, so nothing is kept
-        per visitor once their conversation is open (a long-running server sees millions).
-        """
-        entry = self._visitor_locks.get(visitor_id)
-        if entry is None:
-            entry = self._visitor_locks[visitor_id] = (asyncio.Lock(), [0])
-        lock, users = entry
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                del self._visitor_locks[visitor_id]
-
     async def visitor_joined(self, outbox: Outbox, visitor_id: str, resume: tuple[int, int] | None) -> None:
         """A visitor socket said hello: subscribe it, replay what it missed, say where the chat stands."""
-        self.channels.listen(visitor_channel(visitor_id), outbox)
-        cid = self.conversations.of_visitor(visitor_id)
-        if resume is not None and resume[0] != cid:
-            # Resuming a conversation that has since closed: replay its tail, then say it ended.
-            conv = await self.writer.read(repo.get_conversation, conversation_id=resume[0])
-            if conv is not None and conv.visitor_id == visitor_id:
-                await self.relay.replay(outbox, conv.id, resume[1])
-                self.channels.unlisten(conv_channel(conv.id), outbox)
-                outbox.put(f.encode(f.closed_frame(conv.id)))
-        if cid is None:
-            await self.etiquette.visitor_back(outbox, visitor_id, None, resume)
-            return
-        after = resume[1] if resume is not None and resume[0] == cid else 0
-        await self.relay.replay(outbox, cid, after)
-        await self.briefing.send_conversation_state(outbox, cid)
-        await self.etiquette.visitor_back(outbox, visitor_id, cid, resume)
+        await self.visitors.joined(outbox, visitor_id, resume)
 
     async def send_conversation_state(self, outbox: Outbox, conversation_id: int) -> None:
         await self.briefing.send_conversation_state(outbox, conversation_id)
@@ -254,172 +241,65 @@ class Hub:
     async def visitor_message(
         self, *, visitor_id: str, locale: str | None, customer_id: int | None, client_id: str, text: str
     ) -> tuple[StoredMessage, bool]:
-        """Store a visitor's message, opening a conversation if none is open. Returns (stored, opened).
-
-        The lock orders a visitor's messages while a conversation is being opened; it is let go
-        once the message has its place in the writer's queue.
-        """
-        async with self._visitor_turn(visitor_id):
-            cid = self.conversations.of_visitor(visitor_id)
-            opened = cid is None
-            if cid is None:
-                conv = await self.writer.run(
-                    repo.open_conversation,
-                    visitor_id=visitor_id,
-                    customer_id=customer_id,
-                    locale=locale,
-                    now=self.clock(),
-                )
-                cid = conv.id
-                self.conversations.opened(visitor_id, cid, locale)
-                for outbox in self.channels.listeners(visitor_channel(visitor_id)):
-                    outbox.begin_sync(cid, 0)
-                    self.channels.listen(conv_channel(cid), outbox)
-                    outbox.end_sync(cid, [])
-                for outbox in self.channels.listeners(visitor_channel(visitor_id)):
-                    await outbox.subscriptions_ready()
-            pending = self.writer.submit(
-                NewMessage(cid, "visitor", visitor_id, client_id, text, self.clock())
-            )
-        stored = await self.relay.fan_out_committed(pending)
-        if opened:
-            previous = await self.writer.read(
-                repo.last_operator_for_customer_or_visitor,
-                visitor_id=visitor_id,
-                customer_id=customer_id,
-            )
-            self.dispatch(
-                ev.ConversationOpened(cid, visitor_id, previous_operator_id=previous, locale=locale)
-            )
-            if self.engine.conversations.get(cid) is not None and cid in self.engine.queue:
-                if not self.engine.roster.serving(None):
-                    await self.relay.system_message(cid, texts.text("no_operator_online", locale))
-        return self._after_visitor_message(stored, text, locale, opened=opened)
+        """Store a visitor's message, opening a conversation if none is open. Returns (stored, opened)."""
+        return await self.visitors.message(
+            visitor_id=visitor_id, locale=locale, customer_id=customer_id, client_id=client_id, text=text
+        )
 
     def visitor_message_nowait(
         self, *, visitor_id: str, locale: str | None, client_id: str, text: str, reply: OnCommitted
     ) -> asyncio.Future[StoredMessage] | None:
-        """The hot path: queue a message to an open conversation and return at once.
-
-        ``reply`` gets the stored message (or the error) right after its batch commits. None
-        when there is no open conversation yet, or one is being opened: then the caller uses
-        `visitor_message`, which waits.
-        """
-        cid = self.conversations.of_visitor(visitor_id)
-        if cid is None or visitor_id in self._visitor_locks:
-            return None
-        pending = self.writer.submit(NewMessage(cid, "visitor", visitor_id, client_id, text, self.clock()))
-
-        def then(stored: StoredMessage) -> None:
-            self._after_visitor_message(stored, text, locale, opened=False)
-
-        self.relay.when_committed(pending, reply, then)
-        return pending
-
-    def _after_visitor_message(
-        self, stored: StoredMessage, text: str, locale: str | None, *, opened: bool
-    ) -> tuple[StoredMessage, bool]:
-        """What the core and the assistant learn from a committed visitor message."""
-        cid = stored.conversation_id
-        if not stored.duplicate:
-            self.dispatch(ev.VisitorMessaged(cid))
-        if not stored.duplicate and self.assistant is not None:
-            self.assistant.visitor_said(cid, text, locale)
-            self.suggestions.request(cid, stored.seq)
-        return stored, opened
+        """The hot path: None when the caller must use `visitor_message`, which waits."""
+        return self.visitors.message_nowait(
+            visitor_id=visitor_id, locale=locale, client_id=client_id, text=text, reply=reply
+        )
 
     async def visitor_typing(self, visitor_id: str, on: bool) -> None:
-        cid = self.conversations.of_visitor(visitor_id)
-        conv = self.engine.conversations.get(cid) if cid is not None else None
-        if conv is None or conv.operator_id is None:
-            return
-        await self.channels.tell_operator(conv.operator_id, f.typing_frame(conv.id, on, "visitor"))
+        await self.visitors.typing(visitor_id, on)
 
     # ------------------------------------------------------------------ operators
 
     def operator_holds(self, operator_id: int, conversation_id: object) -> bool:
-        conv = self.engine.conversations.get(conversation_id) if isinstance(conversation_id, int) else None
-        return conv is not None and conv.operator_id == operator_id
+        return self.operators.holds(operator_id, conversation_id)
 
     async def operator_joined(self, outbox: Outbox, operator: Any) -> None:
-        oid = operator.id
-        self.directory.remember(operator)
-        self.channels.listen(operator_channel(oid), outbox)
-        first = self.directory.connected(oid, outbox)
-        await outbox.subscriptions_ready()
-        if first:
-            self.dispatch(ev.OperatorConnected(oid, frozenset(operator.teams), operator.capacity))
-        await self.settle()
-        for cid in self.engine.operator_chats(oid):
-            await self.briefing.brief_operator(outbox, cid)
+        await self.operators.joined(outbox, operator)
 
     async def operator_left(self, outbox: Outbox, operator_id: int) -> None:
-        if self.directory.disconnected(operator_id, outbox):
-            self.dispatch(ev.OperatorDisconnected(operator_id))
+        await self.operators.left(outbox, operator_id)
 
     async def brief_operator(self, outbox: Outbox, conversation_id: int) -> None:
         """``assigned`` with who the visitor is, then the whole conversation so far, in order."""
         await self.briefing.brief_operator(outbox, conversation_id)
 
     def operator_status(self, operator_id: int, status: str) -> None:
-        self.dispatch(ev.OperatorStatusChanged(operator_id, status))
+        self.operators.status(operator_id, status)
 
     async def operator_message(
         self, *, operator_id: int, conversation_id: int, client_id: str, text: str
     ) -> StoredMessage:
-        info = await self.directory.public(operator_id)
-        stored = await self.relay.fan_out_committed(
-            self.writer.submit(self._operator_new_message(info, conversation_id, client_id, text))
+        return await self.operators.message(
+            operator_id=operator_id, conversation_id=conversation_id, client_id=client_id, text=text
         )
-        self._after_operator_message(stored, text)
-        return stored
 
     def operator_message_nowait(
         self, *, operator_id: int, conversation_id: int, client_id: str, text: str, reply: OnCommitted
     ) -> asyncio.Future[StoredMessage] | None:
         """`visitor_message_nowait` for operators; None until the operator's name is known here."""
-        info = self.directory.cached(operator_id)
-        if info is None:
-            return None
-        pending = self.writer.submit(self._operator_new_message(info, conversation_id, client_id, text))
-        self.relay.when_committed(pending, reply, lambda stored: self._after_operator_message(stored, text))
-        return pending
-
-    def _operator_new_message(
-        self, info: OperatorInfo, conversation_id: int, client_id: str, text: str
-    ) -> NewMessage:
-        return NewMessage(
-            conversation_id,
-            "operator",
-            str(info["id"]),
-            client_id,
-            text,
-            self.clock(),
-            author_name=info["name"],
-            author_title=info["title"],
+        return self.operators.message_nowait(
+            operator_id=operator_id,
+            conversation_id=conversation_id,
+            client_id=client_id,
+            text=text,
+            reply=reply,
         )
 
-    def _after_operator_message(self, stored: StoredMessage, text: str) -> None:
-        if stored.duplicate:
-            return
-        self.dispatch(ev.OperatorReplied(stored.conversation_id))
-        if self.assistant is not None:
-            self.suggestions.usage(self.assistant.operator_sent(stored.conversation_id, text))
-
     async def operator_typing(self, operator_id: int, conversation_id: int, on: bool) -> None:
-        conv = self.engine.conversations.get(conversation_id)
-        if conv is None:
-            return
-        await self.channels.tell_visitor(conv.visitor_id, f.typing_frame(conversation_id, on, "operator"))
+        await self.operators.typing(operator_id, conversation_id, on)
 
     def close_conversation(self, conversation_id: int) -> None:
-        self.dispatch(ev.ConversationClosed(conversation_id))
+        self.operators.close_conversation(conversation_id)
 
     async def deactivate_operator(self, operator_id: int) -> None:
         """Close the operator's sockets now and hand their chats back to the queue at once."""
-        self.directory.drop(operator_id)
-        for outbox in self.directory.outboxes(operator_id):
-            await outbox.close(f.CLOSE_UNAUTHORIZED, "account deactivated")
-        self.directory.disconnect_all(operator_id)
-        self.dispatch(ev.OperatorDisconnected(operator_id))
-        self.dispatch(ev.TimerFired(f"grace:{operator_id}"))
+        await self.operators.deactivate(operator_id)

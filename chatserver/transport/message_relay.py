@@ -20,6 +20,7 @@ from .core_driver import Clock
 from .outbox import Outbox
 
 REPLAY_BATCH = 1000
+OnCommitted = Callable[[StoredMessage | BaseException], None]  # the sender's answer: stored, or why not
 
 
 class MessageRelay:
@@ -42,7 +43,7 @@ class MessageRelay:
     def when_committed(
         self,
         pending: asyncio.Future[StoredMessage],
-        reply: Callable[[StoredMessage | BaseException], None],
+        reply: OnCommitted,
         then: Callable[[StoredMessage], None],
     ) -> None:
         """After the commit, in commit order: deliver the message, answer its sender, then ``then``.
