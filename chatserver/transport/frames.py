@@ -1,16 +1,20 @@
-"""Frame names, error codes and the parsing of client frames. The widget mirrors these names.
+"""Frame names, error codes, the parsing of client frames and the builders of server frames.
 
-Every frame is one JSON object with a string ``type``. Parsing turns raw text into a dict that
-has the fields its type requires, or raises ``FrameError`` with a stable code; the endpoint
-turns that into an ``error`` frame and keeps the socket open.
+The widget and the console mirror these names (``tests/transport/test_frame_names.py`` checks
+that they do). Every frame is one JSON object with a string ``type``. Parsing turns raw text
+into a dict that has the fields its type requires, or raises ``FrameError`` with a stable code;
+the endpoint turns that into an ``error`` frame and keeps the socket open. Every frame the
+server sends is built here, so that one kind of frame has one shape wherever it is sent from.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chatserver.core.effects import Refused, TransferAlternative
 from chatserver.storage.records import StoredMessage
 
 # --- frame types, both directions --------------------------------------------------------
@@ -32,6 +36,19 @@ RATING = "rating"
 RATING_SAVED = "rating_saved"
 LIBRARY_SEARCH = "library_search"
 LIBRARY_RESULTS = "library_results"
+PAGE = "page"  # ← visitor: the page they are on; → operator: the same, for the chat in view
+TRANSFER_OFFER = "transfer_offer"  # → receiver: the briefing
+TRANSFER_ACCEPT = "transfer_accept"  # ← receiver
+TRANSFER_DECLINE = "transfer_decline"  # ← receiver
+TRANSFER_CANCEL = "transfer_cancel"  # ← original operator
+TRANSFER_OFFER_WITHDRAWN = "transfer_offer_withdrawn"  # → receiver
+TRANSFER_STATUS = "transfer_status"  # → original operator
+TRANSFER_UPDATE = "transfer_update"  # → visitor
+HOLD = "hold"  # → visitor: a wait-filler
+LEAVE_MESSAGE = "leave_message"  # ← visitor
+MESSAGE_LEFT = "message_left"  # → visitor (confirmation) and → operator (answer later)
+MESSAGE_ANSWERED = "message_answered"  # → visitor, before the replay of an answered left message
+NUDGE = "nudge"  # → operator
 
 # --- error codes (stable) ------------------------------------------------------------------
 INVALID_JSON = "invalid_json"
@@ -50,6 +67,14 @@ UNFILLED_SLOT = "unfilled_slot"
 UNKNOWN_CONVERSATION = "unknown_conversation"
 ASSISTANT_OFF = "assistant_off"
 INTERNAL_ERROR = "internal_error"
+TRANSFER_TARGET_OFFLINE = "transfer_target_offline"
+TRANSFER_TARGET_BUSY = "transfer_target_busy"
+TRANSFER_TEXT_INCOMPLETE = "transfer_text_incomplete"
+TRANSFER_IN_PROGRESS = "transfer_in_progress"
+UNKNOWN_TRANSFER_TARGET = "unknown_transfer_target"
+NO_TRANSFER_OFFER = "no_transfer_offer"
+NO_TRANSFER = "no_transfer"
+NOT_WAITING = "not_waiting"
 
 # --- websocket close codes -----------------------------------------------------------------
 CLOSE_UNAUTHORIZED = 4401
@@ -136,3 +161,238 @@ def error_frame(code: str, message: str, client_id: str | None = None) -> str:
     if client_id is not None:
         frame["client_id"] = client_id
     return encode(frame)
+
+
+# --- builders of server frames -------------------------------------------------------------
+# Dicts, except where noted: the hub publishes them, and ``encode`` makes the text once.
+
+Reply = dict[str, Any] | None  # what a request handler answers: None when done, else an error frame
+
+
+def ack_frame(m: StoredMessage) -> str:
+    """The sender's receipt for a stored message (encoded: it goes to one socket as is)."""
+    return encode({"type": ACK, "client_id": m.client_id, "message_id": m.message_id, "seq": m.seq})
+
+
+def wait_range(low_s: int | None, high_s: int | None) -> dict[str, int | None]:
+    """The range around an estimate, as every frame with an estimate carries it."""
+    return {"low_s": low_s, "high_s": high_s}
+
+
+def person(info: Mapping[str, Any]) -> dict[str, Any]:
+    """An operator as the visitor sees them: name and title, nothing else."""
+    return {"name": info["name"], "title": info["title"]}
+
+
+def queue_frame(
+    conversation_id: int,
+    *,
+    position: int,
+    estimated_wait_s: int | None,
+    operators_online: int,
+    low_s: int | None,
+    high_s: int | None,
+    kind: str,
+    late: bool = False,
+) -> dict[str, Any]:
+    """Where a waiting visitor stands; ``late`` only when the previous promise was about to break."""
+    frame: dict[str, Any] = {
+        "type": QUEUE,
+        "conversation_id": conversation_id,
+        "position": position,
+        "estimated_wait_s": estimated_wait_s,
+        "operators_online": operators_online,
+        **wait_range(low_s, high_s),
+        "kind": kind,
+    }
+    if late:
+        frame["late"] = True
+    return frame
+
+
+def visitor_assigned_frame(conversation_id: int, operator: Mapping[str, Any]) -> dict[str, Any]:
+    """To the visitor: who is with them now."""
+    return {"type": ASSIGNED, "conversation_id": conversation_id, "operator": person(operator)}
+
+
+def operator_assigned_frame(
+    conversation_id: int, *, visitor_id: str, locale: str | None, customer: Any
+) -> dict[str, Any]:
+    """To the operator: who the visitor is; the conversation's messages follow."""
+    return {
+        "type": ASSIGNED,
+        "conversation_id": conversation_id,
+        "visitor": {"id": visitor_id, "locale": locale},
+        "customer": customer,
+    }
+
+
+def closed_frame(conversation_id: int) -> dict[str, Any]:
+    return {"type": CLOSED, "conversation_id": conversation_id}
+
+
+def released_frame(conversation_id: int) -> dict[str, Any]:
+    """To the operator: the chat is no longer theirs (grace period over, or transferred)."""
+    return {"type": RELEASED, "conversation_id": conversation_id}
+
+
+def typing_frame(conversation_id: int, on: bool, sender: str) -> dict[str, Any]:
+    return {"type": TYPING, "conversation_id": conversation_id, "on": on, "from": sender}
+
+
+def alternative_json(a: TransferAlternative) -> dict[str, Any]:
+    """A transfer that could work instead of a refused one."""
+    return {
+        "to": {"team": a.team} if a.team is not None else None,
+        "queue": a.queue,
+        "operators_online": a.operators_online,
+        "free_slots": a.free_slots,
+        "estimated_wait_s": a.estimated_wait_s,
+        **wait_range(a.low_s, a.high_s),
+    }
+
+
+def refusal_frame(refused: Refused) -> dict[str, Any]:
+    """The core said no: an ``error`` about the conversation, with alternatives when there are any."""
+    frame: dict[str, Any] = {
+        "type": ERROR,
+        "code": refused.code,
+        "message": refused.message,
+        "conversation_id": refused.conversation_id,
+    }
+    if refused.alternatives:
+        frame["alternatives"] = [alternative_json(a) for a in refused.alternatives]
+    return frame
+
+
+def transfer_text_incomplete_frame(conversation_id: int, missing: list[str]) -> dict[str, Any]:
+    return {
+        "type": ERROR,
+        "code": TRANSFER_TEXT_INCOMPLETE,
+        "message": "the announcement must keep the "
+        + ", the ".join(missing)
+        + ": write the reason and the benefit as given (or {reason}, {benefit}) and put {wait} "
+        "where the server writes the estimate",
+        "conversation_id": conversation_id,
+        "missing": missing,
+    }
+
+
+def transfer_frame(
+    conversation_id: int,
+    *,
+    text: str,
+    estimated_wait_s: int | None,
+    low_s: int | None,
+    high_s: int | None,
+    status: str,
+    to: dict[str, Any],
+    reason: str,
+    benefit: str,
+) -> dict[str, Any]:
+    """To the visitor: the handoff announcement (its text is also stored as a system message)."""
+    return {
+        "type": TRANSFER,
+        "conversation_id": conversation_id,
+        "text": text,
+        "estimated_wait_s": estimated_wait_s,
+        **wait_range(low_s, high_s),
+        "status": status,
+        "to": to,
+        "reason": reason,
+        "benefit": benefit,
+    }
+
+
+def transfer_status_frame(conversation_id: int, status: str, **details: Any) -> dict[str, Any]:
+    """To the operator who transfers: how their transfer goes (``details`` depend on the status)."""
+    return {"type": TRANSFER_STATUS, "conversation_id": conversation_id, "status": status, **details}
+
+
+def transfer_update_frame(conversation_id: int, status: str, text: str, **details: Any) -> dict[str, Any]:
+    """To the visitor: the transfer moved on (another colleague is asked, or it came back)."""
+    return {
+        "type": TRANSFER_UPDATE,
+        "conversation_id": conversation_id,
+        "status": status,
+        "text": text,
+        **details,
+    }
+
+
+def transfer_offer_frame(
+    conversation_id: int,
+    *,
+    sender: Mapping[str, Any],
+    reason: str,
+    benefit: str,
+    attempt: int,
+    expires_in_s: int,
+    visitor_id: str,
+    locale: str | None,
+    customer: Any,
+    transcript: list[StoredMessage],
+) -> dict[str, Any]:
+    """To the colleague asked to take the chat: why, what the visitor gains, who they are, the chat."""
+    return {
+        "type": TRANSFER_OFFER,
+        "conversation_id": conversation_id,
+        "from": {"id": sender["id"], "name": sender["name"], "title": sender["title"]},
+        "reason": reason,
+        "benefit": benefit,
+        "attempt": attempt,
+        "expires_in_s": expires_in_s,
+        "visitor": {"id": visitor_id, "locale": locale},
+        "customer": customer,
+        "transcript": [message_frame(m) for m in transcript],
+    }
+
+
+def transfer_offer_withdrawn_frame(conversation_id: int, reason: str) -> dict[str, Any]:
+    return {"type": TRANSFER_OFFER_WITHDRAWN, "conversation_id": conversation_id, "reason": reason}
+
+
+def hold_frame(
+    conversation_id: int,
+    *,
+    kind: str,
+    text: str,
+    position: int | None,
+    estimated_wait_s: int | None,
+    low_s: int | None,
+    high_s: int | None,
+) -> dict[str, Any]:
+    """To the waiting visitor: a wait-filler (a frame, never a stored message)."""
+    return {
+        "type": HOLD,
+        "conversation_id": conversation_id,
+        "kind": kind,
+        "text": text,
+        "position": position,
+        "estimated_wait_s": estimated_wait_s,
+        **wait_range(low_s, high_s),
+    }
+
+
+def message_left_frame(conversation_id: int) -> dict[str, Any]:
+    return {"type": MESSAGE_LEFT, "conversation_id": conversation_id}
+
+
+def message_answered_frame(conversation_id: int) -> dict[str, Any]:
+    return {"type": MESSAGE_ANSWERED, "conversation_id": conversation_id}
+
+
+def nudge_frame(
+    conversation_id: int, *, stage: str, unanswered_since: float, waited_s: int, text: str | None = None
+) -> dict[str, Any]:
+    """To the operator: the visitor has waited long for an answer (``text``: what was said for them)."""
+    frame: dict[str, Any] = {
+        "type": NUDGE,
+        "conversation_id": conversation_id,
+        "stage": stage,
+        "unanswered_since": unanswered_since,
+        "waited_s": waited_s,
+    }
+    if text is not None:
+        frame["text"] = text
+    return frame

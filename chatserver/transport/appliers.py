@@ -1,0 +1,199 @@
+"""What each effect of the core means over sockets: one table from effect type to its applier.
+
+The core's effects are applied one at a time, in order (``CoreDriver``). The conversation's own
+life (assigned, waiting, requeued, released, closed) and the timers are applied here; the
+transfers, waits and promises by the modules named in the table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from chatserver.broker.base import Broker
+from chatserver.core import events as ev
+from chatserver.core import texts
+from chatserver.core.effects import (
+    AnswerLater,
+    Assign,
+    CancelTimer,
+    Closed,
+    Effect,
+    HoldingLine,
+    HoldMessage,
+    LateNotice,
+    MessageLeft,
+    PromiseMade,
+    PromiseSettled,
+    QueueUpdate,
+    Refused,
+    Released,
+    Requeued,
+    SilenceNudge,
+    StartTimer,
+    TransferCompleted,
+    TransferMoved,
+    TransferOffered,
+    TransferOfferWithdrawn,
+    TransferReturned,
+    TransferStarted,
+)
+from chatserver.storage import repository as repo
+from chatserver.storage.writer import MessageWriter
+
+from . import frames as f
+from .briefing import Briefing
+from .channels import Channels, conv_channel, operator_channel, visitor_channel
+from .core_driver import CoreDriver
+from .directory import OperatorDirectory
+from .message_relay import MessageRelay
+from .open_conversations import OpenConversations
+from .promises import PromiseRecorder
+from .suggestion_worker import SuggestionWorker
+from .transfers import Transfers
+from .waiting import Waiting
+
+log = logging.getLogger("chatserver.hub")
+
+Applier = Callable[[Any], Awaitable[None]]
+
+
+class EffectAppliers:
+    """Carries out each effect the core returns, looked up by its type."""
+
+    def __init__(
+        self,
+        *,
+        core: CoreDriver,
+        broker: Broker,
+        writer: MessageWriter,
+        channels: Channels,
+        directory: OperatorDirectory,
+        conversations: OpenConversations,
+        relay: MessageRelay,
+        briefing: Briefing,
+        suggestions: SuggestionWorker,
+        transfers: Transfers,
+        waiting: Waiting,
+        promises: PromiseRecorder,
+    ) -> None:
+        self._core = core
+        self._broker = broker
+        self._writer = writer
+        self._channels = channels
+        self._directory = directory
+        self._conversations = conversations
+        self._relay = relay
+        self._briefing = briefing
+        self._suggestions = suggestions
+        self.table: dict[type[Effect], Applier] = {
+            Assign: self._assign,
+            QueueUpdate: self._queue_update,
+            Requeued: self._requeued,
+            Released: self._released,
+            Closed: self._closed,
+            StartTimer: self._start_timer,
+            CancelTimer: self._cancel_timer,
+            TransferStarted: transfers.started,
+            TransferOffered: transfers.offered,
+            TransferOfferWithdrawn: transfers.withdrawn,
+            TransferMoved: transfers.moved,
+            TransferCompleted: transfers.completed,
+            TransferReturned: transfers.returned,
+            LateNotice: waiting.late,
+            HoldMessage: waiting.hold,
+            MessageLeft: waiting.message_left,
+            AnswerLater: waiting.answer_later,
+            SilenceNudge: waiting.nudge,
+            HoldingLine: waiting.holding_line,
+            PromiseMade: promises.made,
+            PromiseSettled: promises.settled,
+        }
+
+    async def apply(self, effect: Effect) -> None:
+        applier = self.table.get(type(effect))
+        if applier is not None:
+            await applier(effect)
+        elif isinstance(effect, Refused):
+            log.info("refused without anyone asking: %r", effect)
+        else:
+            log.warning("no applier for %r", effect)
+
+    # ------------------------------------------------------------------ the conversation's own life
+
+    async def _assign(self, effect: Assign) -> None:
+        cid, oid = effect.conversation_id, effect.operator_id
+        if not await self._broker.claim(f"claim:conv:{cid}", f"operator:{oid}"):
+            self._core.dispatch(ev.ClaimLost(cid, oid))
+            return
+        await self._writer.run(
+            repo.set_conversation_state,
+            conversation_id=cid,
+            state="assigned",
+            operator_id=oid,
+            now=self._core.clock(),
+            event_kind="assigned",
+            data={"sticky": effect.sticky},
+        )
+        info = await self._directory.public(oid)
+        await self._channels.publish(visitor_channel(effect.visitor_id), f.visitor_assigned_frame(cid, info))
+        await self._briefing.brief_everywhere(oid, cid)
+
+    async def _queue_update(self, effect: QueueUpdate) -> None:
+        frame = f.queue_frame(
+            effect.conversation_id,
+            position=effect.position,
+            estimated_wait_s=effect.estimated_wait_s,
+            operators_online=effect.operators_online,
+            low_s=effect.low_s,
+            high_s=effect.high_s,
+            kind=effect.kind,
+            late=effect.late,
+        )
+        await self._channels.publish(visitor_channel(effect.visitor_id), frame)
+
+    async def _requeued(self, effect: Requeued) -> None:
+        cid = effect.conversation_id
+        await self._broker.release(f"claim:conv:{cid}", f"operator:{effect.operator_id}")
+        await self._writer.run(
+            repo.set_conversation_state,
+            conversation_id=cid,
+            state="waiting",
+            operator_id=None,
+            now=self._core.clock(),
+            event_kind="requeued",
+            data={"reason": effect.reason, "operator_id": effect.operator_id},
+        )
+        await self._relay.system_message(cid, texts.text(effect.reason, self._conversations.locale(cid)))
+
+    async def _released(self, effect: Released) -> None:
+        for outbox in self._directory.outboxes(effect.operator_id):
+            self._channels.unlisten(conv_channel(effect.conversation_id), outbox)
+            outbox.put(f.encode(f.released_frame(effect.conversation_id)))
+
+    async def _closed(self, effect: Closed) -> None:
+        cid = effect.conversation_id
+        await self._writer.run(
+            repo.set_conversation_state,
+            conversation_id=cid,
+            state="closed",
+            operator_id=effect.operator_id,
+            now=self._core.clock(),
+            event_kind="closed",
+        )
+        if effect.operator_id is not None:
+            await self._broker.release(f"claim:conv:{cid}", f"operator:{effect.operator_id}")
+        self._conversations.closed(effect.visitor_id, cid)
+        self._suggestions.conversation_closed(cid)
+        closed = f.closed_frame(cid)
+        await self._channels.publish(visitor_channel(effect.visitor_id), closed)
+        if effect.operator_id is not None:
+            await self._channels.publish(operator_channel(effect.operator_id), closed)
+        self._channels.unlisten_everyone(conv_channel(cid))
+
+    async def _start_timer(self, effect: StartTimer) -> None:
+        self._core.start_timer(effect.key, effect.deadline)
+
+    async def _cancel_timer(self, effect: CancelTimer) -> None:
+        self._core.cancel_timer(effect.key)
