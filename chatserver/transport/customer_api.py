@@ -16,7 +16,6 @@ import hmac
 import json
 import math
 import re
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +37,7 @@ from chatserver.storage import repository as repo
 from chatserver.storage.models import ConversationRatingPublic, CustomerCasePublic
 
 from .frames import message_frame
-from .rest import ApiError, bearer, json_body, optional_str
+from .http_edge import ApiError, authorize, bearer, bearer_token, json_body, optional_str
 from .state import ServerState, server_state
 
 __all__ = ["customer_routes"]
@@ -68,18 +67,19 @@ def _not_found(what: str) -> ApiError:
 
 
 async def _viewer(request: Request, state: ServerState) -> tuple[Any, int | None]:
-    """The operator calling, and the id to limit reads to (None for supervisors and admins)."""
-    claims = bearer(request, state, "operator")
-    operator = await state.writer.read(repo.get_operator, operator_id=int(claims.subject))
-    if operator is None or not operator.active:
-        raise ApiError(401, "unauthorized", "a valid bearer token is required")
+    """The operator calling, and the id to limit reads to (None for supervisors and admins).
+
+    Called by each route rather than wrapped around it: the history routes check the id in
+    the path first, and keep doing so.
+    """
+    operator = await authorize(request, state, "operator")
     return operator, None if operator.role in ("admin", "supervisor") else operator.id
 
 
 def _segments(request: Request, state: ServerState) -> SegmentCutoffs:
     cache: SegmentCutoffs | None = getattr(request.app.state, "customer_segments", None)
     if cache is None:
-        cache = SegmentCutoffs(SegmentPolicy.from_settings(state.settings))
+        cache = SegmentCutoffs(SegmentPolicy.from_settings(state.settings), clock=state.clock)
         request.app.state.customer_segments = cache
     return cache
 
@@ -292,7 +292,7 @@ async def edit_customer(request: Request) -> Response:
             changes=changes,
             operator_id=operator.id,
             expected_version=version,
-            now=time.time(),
+            now=state.clock(),
         )
     except repo.UnknownCustomer:
         raise _not_found("customer") from None
@@ -307,8 +307,7 @@ async def edit_customer(request: Request) -> Response:
 
 def _feed(request: Request, state: ServerState) -> None:
     key = state.settings.order_feed_key
-    header = request.headers.get("authorization", "")
-    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    given = bearer_token(request) or ""
     if not key or not given or not hmac.compare_digest(given.encode(), key.encode()):
         raise ApiError(401, "unauthorized", "the feed needs 'Authorization: Bearer <CHAT_ORDER_FEED_KEY>'")
 
@@ -373,7 +372,7 @@ async def put_order(request: Request) -> Response:
         items=_items(data.get("items")),
         source_updated_at=_timestamp(data, "updated_at"),
         customer=details,
-        now=time.time(),
+        now=state.clock(),
     )
     order = result.row
     body = {
@@ -408,7 +407,7 @@ async def post_event(request: Request) -> Response:
         text=text,
         order_id=order_id,
         source_updated_at=_timestamp(data, "updated_at"),
-        now=time.time(),
+        now=state.clock(),
     )
     case = result.row
     assert isinstance(case, CustomerCasePublic)
@@ -455,7 +454,7 @@ async def save_rating(
         score=score,
         nps=nps,
         comment=comment or None,
-        now=time.time(),
+        now=state.clock(),
     )
     return rating
 

@@ -8,79 +8,45 @@ revalidate cheaply; ``Cache-Control`` is short so a new widget reaches every sho
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from .file_cache import CachedAsset
+from .http_edge import Endpoint
+
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
 
-_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-}
+# Any shop may load the widget, also with crossorigin= or behind a COEP policy.
+_CROSS_ORIGIN = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}
 
 
-@dataclass(frozen=True, slots=True)
-class _Asset:
-    mtime_ns: int
-    raw: bytes
-    gz: bytes
-    etag: str
+def widget_asset() -> CachedAsset:
+    """The widget script every shop embeds."""
+    return CachedAsset.file(WIDGET_DIR / "widget.js", cache_control="public, max-age=300", compress=True)
 
 
-class _StaticFile:
-    """One file from ``widget/``, cached in memory (plain and gzipped) until it changes on disk."""
+def demo_shop_asset() -> CachedAsset:
+    """The sample shop page that embeds the widget (``--demo`` only)."""
+    return CachedAsset.file(WIDGET_DIR / "demo" / "shop.html", cache_control="no-cache", compress=True)
 
-    def __init__(self, path: Path, *, cache_control: str, cross_origin: bool) -> None:
-        self.path = path
-        self.media_type = _TYPES.get(path.suffix, "application/octet-stream")
-        self.cache_control = cache_control
-        self.cross_origin = cross_origin
-        self._asset: _Asset | None = None
 
-    def _load(self) -> _Asset:
-        mtime_ns = self.path.stat().st_mtime_ns
-        asset = self._asset
-        if asset is None or asset.mtime_ns != mtime_ns:
-            raw = self.path.read_bytes()
-            etag = '"' + hashlib.sha256(raw).hexdigest()[:20] + '"'
-            asset = _Asset(mtime_ns, raw, gzip.compress(raw, compresslevel=9, mtime=0), etag)
-            self._asset = asset
-        return asset
+def asset_endpoint(asset: CachedAsset, *, cross_origin: bool) -> Endpoint:
+    headers = _CROSS_ORIGIN if cross_origin else {}
 
-    async def endpoint(self, request: Request) -> Response:
-        try:
-            asset = self._load()
-        except OSError:
-            return Response("not found", status_code=404, media_type="text/plain")
-        headers = {"Cache-Control": self.cache_control, "ETag": asset.etag, "Vary": "Accept-Encoding"}
-        if self.cross_origin:
-            # Any shop may load the widget, also with crossorigin= or behind a COEP policy.
-            headers["Access-Control-Allow-Origin"] = "*"
-            headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-        if asset.etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        body = asset.raw
-        if "gzip" in request.headers.get("accept-encoding", "").lower():
-            body = asset.gz
-            headers["Content-Encoding"] = "gzip"
-        if request.method == "HEAD":
-            headers["Content-Length"] = str(len(body))
-            return Response(status_code=200, headers=headers, media_type=self.media_type)
-        return Response(body, headers=headers, media_type=self.media_type)
+    async def endpoint(request: Request) -> Response:
+        return asset.respond(request, headers)
+
+    return endpoint
 
 
 def static_routes(*, demo: bool) -> list[BaseRoute]:
     """``GET /widget.js`` always; ``GET /demo`` (the sample shop page) when ``demo`` is on."""
-    widget = _StaticFile(WIDGET_DIR / "widget.js", cache_control="public, max-age=300", cross_origin=True)
-    routes: list[BaseRoute] = [Route("/widget.js", widget.endpoint, methods=["GET", "HEAD"])]
+    widget = asset_endpoint(widget_asset(), cross_origin=True)
+    routes: list[BaseRoute] = [Route("/widget.js", widget, methods=["GET", "HEAD"])]
     if demo:
-        shop = _StaticFile(WIDGET_DIR / "demo" / "shop.html", cache_control="no-cache", cross_origin=False)
-        routes.append(Route("/demo", shop.endpoint, methods=["GET", "HEAD"]))
+        shop = asset_endpoint(demo_shop_asset(), cross_origin=False)
+        routes.append(Route("/demo", shop, methods=["GET", "HEAD"]))
     return routes
