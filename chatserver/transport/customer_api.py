@@ -31,13 +31,15 @@ from chatserver.customers.context import (
     conversations_json,
     profile_json,
 )
+from chatserver.customers.ratings import rating_problem
 from chatserver.customers.segments import SegmentCutoffs, SegmentPolicy
 from chatserver.customers.typology import BY_ID, catalogue
 from chatserver.storage import repository as repo
-from chatserver.storage.models import ConversationRatingPublic, CustomerCasePublic
+from chatserver.storage.models import CustomerCasePublic
 
 from .frames import message_frame
 from .http_edge import ApiError, authorize, bearer, bearer_token, json_body, optional_str
+from .ratings import rating_json, save_rating
 from .state import ServerState, server_state
 
 __all__ = ["customer_routes"]
@@ -47,7 +49,6 @@ MAX_TAG_CHARS = 40
 MAX_NOTES = 4000
 MAX_ITEMS = 200
 MAX_CASE_TEXT = 4000
-MAX_COMMENT = 2000
 MAX_PAGE = 500
 MAX_ID = 2**31 - 1  # ids are 32-bit: anything larger names nothing
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -424,48 +425,6 @@ async def post_event(request: Request) -> Response:
 
 
 # --- visitors: ratings ----------------------------------------------------------------------
-
-
-def rating_problem(score: object, nps: object, comment: object) -> str | None:
-    """What is wrong with a rating, or None: the same rule for the REST route and the widget's frame."""
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        return "'score' must be a whole number from 1 to 5"
-    if nps is not None and (isinstance(nps, bool) or not isinstance(nps, int) or not 0 <= nps <= 10):
-        return "'nps' must be a whole number from 0 to 10"
-    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
-        return f"'comment' must be text of at most {MAX_COMMENT} characters"
-    return None
-
-
-async def save_rating(
-    state: ServerState,
-    *,
-    visitor_id: str,
-    conversation_id: int,
-    score: int,
-    nps: int | None,
-    comment: str | None,
-) -> ConversationRatingPublic | None:
-    """Store the visitor's rating of their own conversation; None when it is not theirs."""
-    rating: ConversationRatingPublic | None = await state.writer.run(
-        repo.rate_conversation,
-        conversation_id=conversation_id,
-        visitor_id=visitor_id,
-        score=score,
-        nps=nps,
-        comment=comment or None,
-        now=state.clock(),
-    )
-    return rating
-
-
-def rating_json(rating: ConversationRatingPublic) -> dict[str, Any]:
-    return {
-        "conversation_id": rating.conversation_id,
-        "score": rating.score,
-        "nps": rating.nps,
-        "comment": rating.comment,
-    }
 
 
 async def rate_conversation(request: Request) -> Response:

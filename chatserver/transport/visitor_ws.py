@@ -7,15 +7,16 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from chatserver.customers.ratings import rating_problem
 from chatserver.storage import repository as repo
 
 from . import frames as f
 from .auth import TokenClaims
 from .connection import check_message, reply_to
-from .customer_api import rating_json, rating_problem, save_rating
 from .etiquette import LEAVE_MESSAGE
 from .hub import ack_frame
 from .outbox import Outbox
+from .ratings import rating_json, save_rating
 from .state import ServerState
 from .visitor_pages import PAGE, visitor_page
 from .ws_session import SocketKind, serve_socket
