@@ -22,7 +22,7 @@ from .ws_session import SocketKind, serve_socket
 
 
 class OperatorSession:
-    """The handlers for one operator socket, named after the frame types they take."""
+    """One operator socket: its welcome, join and goodbye, and its handlers named after the frame types."""
 
     def __init__(self, state: ServerState, outbox: Outbox, operator: Any, hello: dict[str, Any]) -> None:
         self.state = state

@@ -33,7 +33,7 @@ def _resume_of(hello: dict[str, Any]) -> tuple[int, int] | None:
 
 
 class VisitorSession:
-    """The handlers for one visitor socket, named after the frame types they take."""
+    """One visitor socket: its welcome, its join (with resume), and its handlers named after frame types."""
 
     def __init__(self, state: ServerState, outbox: Outbox, visitor: Any, hello: dict[str, Any]) -> None:
         self.state = state
