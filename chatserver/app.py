@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -28,9 +29,10 @@ from chatserver.transport.console_routes import console_routes
 from chatserver.transport.cors import VisitorCorsMiddleware
 from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hold_api import hold_routes
+from chatserver.transport.http_edge import ApiError, api_error_handler
 from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
-from chatserver.transport.state import ServerState
+from chatserver.transport.state import Clock, ServerState
 from chatserver.transport.static_routes import static_routes
 from chatserver.transport.visitor_ws import visitor_endpoint
 
@@ -56,7 +58,8 @@ def settle_heap() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, clock: Clock = time.time) -> Starlette:
+    """The app; ``clock`` (wall-clock seconds) is the one clock of its hub, library, routes and sockets."""
     settings = settings or Settings.from_env()
 
     @contextlib.asynccontextmanager
@@ -81,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             silence_s=settings.silence_s,
             promise_notice_s=settings.promise_notice_s,
         )
-        library = LibraryStore(writer)
+        library = LibraryStore(writer, clock=clock)
         await library.load()
         assistant = None
         if settings.suggestions:
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             assistant=assistant,
             record_usage=library.record_usages,
             suggest_cpu_share=settings.suggest_cpu_share,
+            clock=clock,
         )
         app.state.chat = ServerState(
             settings=settings,
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             signer=TokenSigner(key.encode()),
             hub=hub,
             library=library,
+            clock=clock,
         )
         await hub.start()
         settle_heap()
@@ -134,5 +139,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(VisitorCorsMiddleware, origins=settings.allowed_origins)],
-        exception_handlers={rest.ApiError: rest.api_error_handler},
+        exception_handlers={ApiError: api_error_handler},
     )

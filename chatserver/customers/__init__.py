@@ -4,5 +4,6 @@
 - ``segments``: the A/B/C/D segment from the customer's order value (Pareto).
 - ``context``: the context shown beside the chat, built the same way for the ``assigned``
   frame, the REST routes and ``bench/history.py``.
-- ``pages``: the page the visitor is on, reported by the widget.
+- ``ratings``: what a visitor's rating of a conversation may be.
+- ``pages``: which of the pages the widget reports (the page the visitor is on) are kept.
 """

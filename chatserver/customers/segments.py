@@ -26,7 +26,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,8 +134,9 @@ class SegmentCutoffs:
     small result goes through the writer, so chat messages never wait for the scan.
     """
 
-    def __init__(self, policy: SegmentPolicy) -> None:
+    def __init__(self, policy: SegmentPolicy, *, clock: Callable[[], float] = time.time) -> None:
         self.policy = policy
+        self._clock = clock
         self._known: Cutoffs | None = None
         self._lock = asyncio.Lock()
 
@@ -148,12 +149,12 @@ class SegmentCutoffs:
 
     async def ensure(self, writer: MessageWriter, *, force: bool = False) -> Cutoffs:
         """The current cut-offs, recomputed when stale, changed in the settings, or forced."""
-        now = time.time()
+        now = self._clock()
         if not force and self._fresh(self._known, now):
             assert self._known is not None
             return self._known
         async with self._lock:
-            now = time.time()
+            now = self._clock()
             if not force:
                 stored = Cutoffs.from_text(await writer.read(repo.get_setting, key=repo.SEGMENTS_SETTING))
                 if self._fresh(stored, now):

@@ -33,8 +33,8 @@ from responses.fill import fill_text, find_unfilled
 from responses.library import GENERAL, validate_response
 from responses.variables import VARIABLES
 
-from .rest import ApiError, json_body, require_admin
-from .state import ServerState, server_state
+from .http_edge import Access, ApiError, Endpoint, json_body, requires
+from .state import ServerState
 
 __all__ = ["admin_routes"]
 
@@ -71,16 +71,15 @@ def _language(request: Request) -> str:
     return language
 
 
-def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _admin(handler: Handler) -> Endpoint:
     """Check the admin token and the library, and turn store errors into error responses."""
 
+    @requires("admin")
     @wraps(handler)
-    async def endpoint(request: Request) -> Response:
-        state = server_state(request.app)
-        operator = await require_admin(request, state)
-        store = _store(request, state)
+    async def endpoint(request: Request, access: Access) -> Response:
+        store = _store(request, access.state)
         try:
-            return await handler(request, operator, store)
+            return await handler(request, access.operator, store)
         except LibraryError as exc:
             return library_error(exc)
         except ReplyNotFound as exc:
@@ -260,9 +259,9 @@ async def library_usage(request: Request, operator: Any, store: LibraryStore) ->
 # --- variables and preview ---------------------------------------------------
 
 
-async def list_variables(request: Request) -> Response:
+@requires("admin")
+async def list_variables(request: Request, access: Access) -> Response:
     """The variables a reply may use, with a description and an example value each."""
-    await require_admin(request, server_state(request.app))
     return JSONResponse(
         {
             "variables": [

@@ -27,7 +27,6 @@ or title shows on their messages from their next connection.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -42,8 +41,9 @@ from chatserver.storage.errors import DuplicateEmail, UnknownOperator
 from chatserver.storage.models import OPERATOR_ROLES, OperatorPublic
 
 from .auth import hash_password
-from .rest import ApiError, json_body, require_admin
-from .state import ServerState, server_state
+from .http_edge import Access, ApiError, Endpoint, json_body, requires
+from .roster_reads import connected_here, presence_of
+from .state import ServerState
 
 __all__ = ["admin_operator_routes"]
 
@@ -69,13 +69,14 @@ class FieldError(ApiError):
 Handler = Callable[[Request, ServerState], Awaitable[Response]]
 
 
-def _admin_route(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _admin_route(handler: Handler) -> Endpoint:
+    """The admin guard, and a FieldError's body naming its field."""
+
+    @requires("admin")
     @wraps(handler)
-    async def endpoint(request: Request) -> Response:
-        state = server_state(request.app)
-        await require_admin(request, state)
+    async def endpoint(request: Request, access: Access) -> Response:
         try:
-            return await handler(request, state)
+            return await handler(request, access.state)
         except FieldError as exc:
             body = {"code": exc.code, "message": exc.message, "field": exc.field}
             return JSONResponse({"error": body}, status_code=exc.status)
@@ -167,12 +168,7 @@ def _unknown_fields(data: dict[str, Any], allowed: set[str]) -> None:
 
 
 def _operator_json(state: ServerState, op: OperatorPublic) -> dict[str, Any]:
-    seen = state.hub.engine.roster.get(op.id)
-    presence = {
-        "connected": bool(seen and seen.connected),
-        "status": seen.status if seen and seen.connected else "offline",
-        "chats": len(seen.chats) if seen else 0,
-    }
+    presence = presence_of(state.hub.engine, op.id).as_json()
     return {
         "id": op.id,
         "email": op.email,
@@ -230,7 +226,7 @@ async def create_operator(request: Request, state: ServerState) -> Response:
             capacity=state.settings.default_capacity if capacity is None else capacity,
             teams=_teams(data) or [],
             password_hash=hash_password(password),
-            now=time.time(),
+            now=state.clock(),
         )
     except DuplicateEmail:
         raise FieldError("email", "duplicate_email", "another account has this email", status=409) from None
@@ -270,8 +266,7 @@ async def edit_operator(request: Request, state: ServerState) -> Response:
     if before.active and not op.active:
         await state.hub.deactivate_operator(operator_id)
     elif op.active and (op.capacity != before.capacity or set(op.teams) != set(before.teams)):
-        seen = state.hub.engine.roster.get(operator_id)
-        if seen is not None and seen.connected:
+        if connected_here(state.hub.engine, operator_id):
             # The same event a (re)connection sends: routing takes the new capacity and teams now.
             state.hub.dispatch(ev.OperatorConnected(operator_id, frozenset(op.teams), op.capacity))
     return JSONResponse(_operator_json(state, op))

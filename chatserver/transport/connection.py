@@ -1,11 +1,11 @@
-"""What both websocket endpoints share: the Origin rule, the hello handshake and the frame loop."""
+"""What both websocket endpoints share: the Origin rule, the hello handshake, chat message checks
+and the frame loop. ``ws_session`` puts them together into one socket's life."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -42,13 +42,13 @@ async def refuse_origin(websocket: WebSocket) -> None:
 
 
 async def await_hello(
-    websocket: WebSocket, *, signer: TokenSigner, kind: str, timeout_s: float
+    websocket: WebSocket, *, signer: TokenSigner, kind: str, timeout_s: float, clock: Callable[[], float]
 ) -> tuple[TokenClaims, dict[str, Any]] | None:
     """The first frame must be a hello with a valid token within the timeout; otherwise close 4401."""
     try:
         message = await asyncio.wait_for(websocket.receive(), timeout_s)
     except TimeoutError:
-        await _close_quietly(websocket, f.CLOSE_UNAUTHORIZED, "no hello in time")
+        await close_quietly(websocket, f.CLOSE_UNAUTHORIZED, "no hello in time")
         return None
     if message["type"] == "websocket.disconnect":
         return None
@@ -56,27 +56,45 @@ async def await_hello(
         frame = f.parse(message.get("text") or message.get("bytes") or b"")
     except f.FrameError:
         frame = {}
-    claims = signer.check(frame.get("token"), kind=kind, now=time.time())
+    claims = signer.check(frame.get("token"), kind=kind, now=clock())
     if frame.get("type") != f.HELLO or claims is None:
-        await _close_quietly(websocket, f.CLOSE_UNAUTHORIZED, "a valid hello must come first")
+        await close_quietly(websocket, f.CLOSE_UNAUTHORIZED, "a valid hello must come first")
         return None
     return claims, frame
 
 
-async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
         await websocket.close(code=code, reason=reason)
 
 
 async def open_session(
-    websocket: WebSocket, settings: Settings, signer: TokenSigner, kind: str
+    websocket: WebSocket, settings: Settings, signer: TokenSigner, kind: str, *, clock: Callable[[], float]
 ) -> tuple[TokenClaims, dict[str, Any]] | None:
     """Origin check, handshake and hello, the same for both endpoints; None when the socket was refused."""
     if not origin_allowed(websocket, settings):
         await refuse_origin(websocket)
         return None
     await websocket.accept()
-    return await await_hello(websocket, signer=signer, kind=kind, timeout_s=settings.hello_timeout_s)
+    return await await_hello(
+        websocket, signer=signer, kind=kind, timeout_s=settings.hello_timeout_s, clock=clock
+    )
+
+
+MAX_CLIENT_ID = 128
+
+
+def check_message(frame: dict[str, Any], max_chars: int) -> tuple[str, str]:
+    """The client_id and text of a chat message (either side), or a FrameError naming what is wrong."""
+    f.require(frame, f.FieldSpec("client_id", str), f.FieldSpec("text", str))
+    client_id, text = frame["client_id"], frame["text"]
+    if not client_id or len(client_id) > MAX_CLIENT_ID:
+        raise f.FrameError(f.INVALID_FIELD, f"'client_id' must be 1 to {MAX_CLIENT_ID} characters", client_id)
+    if not text.strip():
+        raise f.FrameError(f.INVALID_FIELD, "'text' must not be empty", client_id)
+    if len(text) > max_chars:
+        raise f.FrameError(f.TEXT_TOO_LONG, f"'text' is longer than {max_chars} characters", client_id)
+    return client_id, text
 
 
 def make_outbox(websocket: WebSocket) -> Outbox:

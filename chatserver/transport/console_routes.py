@@ -23,10 +23,7 @@ Both describe what this server process routes; the console polls them every few 
 
 from __future__ import annotations
 
-import hashlib
 import re
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +33,14 @@ from starlette.routing import BaseRoute, Route
 
 from chatserver.storage import repository as repo
 
-from .rest import ApiError, bearer
-from .state import ServerState, server_state
+from .file_cache import CachedAsset
+from .http_edge import Access, Endpoint, requires
+from .roster_reads import operators_online, presence_of, waiting_by_team
 
 __all__ = ["console_routes", "CONSOLE_DIR"]
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 
-_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
 # The files each page may load; anything else under /console/ or /admin/ is a 404. The scripts
 # are ES modules: console.js and admin.js are the entries, their parts live in console/ and admin/.
 _CONSOLE_ASSETS = (
@@ -93,6 +85,7 @@ _ADMIN_ASSETS = (
     "admin/teams.js",
 )
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$")
+_ASSET_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 def _csp(request: Request) -> str:
@@ -104,76 +97,30 @@ def _csp(request: Request) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    mtime_ns: int
-    body: bytes
-    etag: str
+def _page_file(name: str) -> CachedAsset:
+    """One file of the console, re-read when it changes on disk; browsers always revalidate."""
+    return CachedAsset.file(CONSOLE_DIR / name, cache_control="no-cache")
 
 
-class _PageFile:
-    """One file of the console, cached until its mtime changes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.media_type = _TYPES.get(path.suffix, "application/octet-stream")
-        self._loaded: _Loaded | None = None
-
-    def load(self) -> _Loaded:
-        mtime_ns = self.path.stat().st_mtime_ns
-        loaded = self._loaded
-        if loaded is None or loaded.mtime_ns != mtime_ns:
-            body = self.path.read_bytes()
-            loaded = _Loaded(mtime_ns, body, '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
-            self._loaded = loaded
-        return loaded
-
-    def respond(self, request: Request) -> Response:
-        try:
-            loaded = self.load()
-        except OSError:
-            return Response("not found", status_code=404, media_type="text/plain")
-        headers = {
-            "Cache-Control": "no-cache",
-            "ETag": loaded.etag,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-        }
-        if self.media_type.startswith("text/html"):
-            headers["Content-Security-Policy"] = _csp(request)
-            headers["X-Frame-Options"] = "DENY"
-        if loaded.etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        if request.method == "HEAD":
-            headers["Content-Length"] = str(len(loaded.body))
-            return Response(status_code=200, headers=headers, media_type=self.media_type)
-        return Response(loaded.body, headers=headers, media_type=self.media_type)
+def _respond(asset: CachedAsset, request: Request) -> Response:
+    headers = _ASSET_HEADERS
+    if asset.media_type.startswith("text/html"):
+        headers = {**_ASSET_HEADERS, "Content-Security-Policy": _csp(request), "X-Frame-Options": "DENY"}
+    return asset.respond(request, headers)
 
 
-def _files(names: tuple[str, ...]) -> dict[str, _PageFile]:
-    return {name: _PageFile(CONSOLE_DIR / name) for name in names}
+def _files(names: tuple[str, ...]) -> dict[str, CachedAsset]:
+    return {name: _page_file(name) for name in names}
 
 
 # --- operator reads -------------------------------------------------------------------------
 
 
-async def _operator(request: Request, state: ServerState) -> Any:
-    claims = bearer(request, state, "operator")
-    operator = await state.writer.read(repo.get_operator, operator_id=int(claims.subject))
-    if operator is None or not operator.active:
-        raise ApiError(401, "unauthorized", "a valid bearer token is required")
-    return operator
-
-
-def _free(op: Any) -> int:
-    return max(op.capacity - len(op.chats) - len(getattr(op, "offers", ())), 0)
-
-
-async def queue(request: Request) -> Response:
-    state = server_state(request.app)
-    await _operator(request, state)
+@requires("operator")
+async def queue(request: Request, access: Access) -> Response:
+    state = access.state
     engine = state.hub.engine
-    now = state.hub.clock()
+    now = state.clock()
     waiting: list[dict[str, Any]] = []
     for cid, position, estimate in engine.queue_snapshot():
         conv = engine.conversations.get(cid)
@@ -190,35 +137,28 @@ async def queue(request: Request) -> Response:
                 "state": conv.state.value,
             }
         )
-    online = sum(1 for op in engine.roster if op.connected and op.status == "online")
-    return JSONResponse({"waiting": waiting, "operators_online": online, "ts": now})
+    return JSONResponse({"waiting": waiting, "operators_online": operators_online(engine), "ts": now})
 
 
-async def directory(request: Request) -> Response:
-    state = server_state(request.app)
-    me = await _operator(request, state)
+@requires("operator")
+async def directory(request: Request, access: Access) -> Response:
+    state, me = access.state, access.operator
     engine = state.hub.engine
     accounts = await state.writer.read(repo.list_operators, active_only=True)
     teams = await state.writer.read(repo.list_teams)
-    waiting_by_team: dict[str | None, int] = {}
-    for cid in engine.queue:
-        conv = engine.conversations.get(cid)
-        if conv is not None:
-            waiting_by_team[conv.team] = waiting_by_team.get(conv.team, 0) + 1
-    operators = []
+    waiting = waiting_by_team(engine)
+    operators: list[dict[str, Any]] = []
     for account in accounts:
-        seen = engine.roster.get(account.id)
-        connected = bool(seen and seen.connected)
-        status = seen.status if seen is not None and connected else "offline"
+        presence = presence_of(engine, account.id)
         operators.append(
             {
                 "id": account.id,
                 "name": account.name,
                 "title": account.title,
                 "teams": list(account.teams),
-                "status": status,
-                "chats": len(seen.chats) if seen else 0,
-                "free_slots": _free(seen) if seen is not None and status == "online" else 0,
+                "status": presence.status,
+                "chats": presence.chats,
+                "free_slots": presence.free_slots,
                 "me": account.id == me.id,
             }
         )
@@ -230,31 +170,31 @@ async def directory(request: Request) -> Response:
                 "name": team.name,
                 "online": sum(1 for o in members if o["status"] == "online"),
                 "free_slots": sum(o["free_slots"] for o in members),
-                "waiting": waiting_by_team.get(team.name, 0),
+                "waiting": waiting.get(team.name, 0),
             }
         )
-    return JSONResponse({"teams": team_rows, "operators": operators, "ts": time.time()})
+    return JSONResponse({"teams": team_rows, "operators": operators, "ts": state.clock()})
 
 
 def console_routes() -> list[BaseRoute]:
     """``/console`` and ``/admin`` with their assets, ``GET /api/queue`` and ``GET /api/directory``."""
-    console_page = _PageFile(CONSOLE_DIR / "console.html")
-    admin_page = _PageFile(CONSOLE_DIR / "admin.html")
+    console_page = _page_file("console.html")
+    admin_page = _page_file("admin.html")
     console_assets = _files(_CONSOLE_ASSETS)
     admin_assets = _files(_ADMIN_ASSETS)
 
     async def console(request: Request) -> Response:
-        return console_page.respond(request)
+        return _respond(console_page, request)
 
     async def admin(request: Request) -> Response:
-        return admin_page.respond(request)
+        return _respond(admin_page, request)
 
-    def asset_endpoint(files: dict[str, _PageFile]) -> Any:
+    def asset_endpoint(files: dict[str, CachedAsset]) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            page_file = files.get(request.path_params["name"])
-            if page_file is None:
+            asset = files.get(request.path_params["name"])
+            if asset is None:
                 return Response("not found", status_code=404, media_type="text/plain")
-            return page_file.respond(request)
+            return _respond(asset, request)
 
         return endpoint
 

@@ -16,7 +16,6 @@ import hmac
 import json
 import math
 import re
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,13 +31,15 @@ from chatserver.customers.context import (
     conversations_json,
     profile_json,
 )
+from chatserver.customers.ratings import rating_problem
 from chatserver.customers.segments import SegmentCutoffs, SegmentPolicy
 from chatserver.customers.typology import BY_ID, catalogue
 from chatserver.storage import repository as repo
-from chatserver.storage.models import ConversationRatingPublic, CustomerCasePublic
+from chatserver.storage.models import CustomerCasePublic
 
 from .frames import message_frame
-from .rest import ApiError, bearer, json_body, optional_str
+from .http_edge import ApiError, authorize, bearer, bearer_token, json_body, optional_str
+from .ratings import rating_json, save_rating
 from .state import ServerState, server_state
 
 __all__ = ["customer_routes"]
@@ -48,7 +49,6 @@ MAX_TAG_CHARS = 40
 MAX_NOTES = 4000
 MAX_ITEMS = 200
 MAX_CASE_TEXT = 4000
-MAX_COMMENT = 2000
 MAX_PAGE = 500
 MAX_ID = 2**31 - 1  # ids are 32-bit: anything larger names nothing
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -68,18 +68,19 @@ def _not_found(what: str) -> ApiError:
 
 
 async def _viewer(request: Request, state: ServerState) -> tuple[Any, int | None]:
-    """The operator calling, and the id to limit reads to (None for supervisors and admins)."""
-    claims = bearer(request, state, "operator")
-    operator = await state.writer.read(repo.get_operator, operator_id=int(claims.subject))
-    if operator is None or not operator.active:
-        raise ApiError(401, "unauthorized", "a valid bearer token is required")
+    """The operator calling, and the id to limit reads to (None for supervisors and admins).
+
+    Called by each route rather than wrapped around it: the history routes check the id in
+    the path first, and keep doing so.
+    """
+    operator = await authorize(request, state, "operator")
     return operator, None if operator.role in ("admin", "supervisor") else operator.id
 
 
 def _segments(request: Request, state: ServerState) -> SegmentCutoffs:
     cache: SegmentCutoffs | None = getattr(request.app.state, "customer_segments", None)
     if cache is None:
-        cache = SegmentCutoffs(SegmentPolicy.from_settings(state.settings))
+        cache = SegmentCutoffs(SegmentPolicy.from_settings(state.settings), clock=state.clock)
         request.app.state.customer_segments = cache
     return cache
 
@@ -292,7 +293,7 @@ async def edit_customer(request: Request) -> Response:
             changes=changes,
             operator_id=operator.id,
             expected_version=version,
-            now=time.time(),
+            now=state.clock(),
         )
     except repo.UnknownCustomer:
         raise _not_found("customer") from None
@@ -307,8 +308,7 @@ async def edit_customer(request: Request) -> Response:
 
 def _feed(request: Request, state: ServerState) -> None:
     key = state.settings.order_feed_key
-    header = request.headers.get("authorization", "")
-    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    given = bearer_token(request) or ""
     if not key or not given or not hmac.compare_digest(given.encode(), key.encode()):
         raise ApiError(401, "unauthorized", "the feed needs 'Authorization: Bearer <CHAT_ORDER_FEED_KEY>'")
 
@@ -373,7 +373,7 @@ async def put_order(request: Request) -> Response:
         items=_items(data.get("items")),
         source_updated_at=_timestamp(data, "updated_at"),
         customer=details,
-        now=time.time(),
+        now=state.clock(),
     )
     order = result.row
     body = {
@@ -408,7 +408,7 @@ async def post_event(request: Request) -> Response:
         text=text,
         order_id=order_id,
         source_updated_at=_timestamp(data, "updated_at"),
-        now=time.time(),
+        now=state.clock(),
     )
     case = result.row
     assert isinstance(case, CustomerCasePublic)
@@ -425,48 +425,6 @@ async def post_event(request: Request) -> Response:
 
 
 # --- visitors: ratings ----------------------------------------------------------------------
-
-
-def rating_problem(score: object, nps: object, comment: object) -> str | None:
-    """What is wrong with a rating, or None: the same rule for the REST route and the widget's frame."""
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        return "'score' must be a whole number from 1 to 5"
-    if nps is not None and (isinstance(nps, bool) or not isinstance(nps, int) or not 0 <= nps <= 10):
-        return "'nps' must be a whole number from 0 to 10"
-    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
-        return f"'comment' must be text of at most {MAX_COMMENT} characters"
-    return None
-
-
-async def save_rating(
-    state: ServerState,
-    *,
-    visitor_id: str,
-    conversation_id: int,
-    score: int,
-    nps: int | None,
-    comment: str | None,
-) -> ConversationRatingPublic | None:
-    """Store the visitor's rating of their own conversation; None when it is not theirs."""
-    rating: ConversationRatingPublic | None = await state.writer.run(
-        repo.rate_conversation,
-        conversation_id=conversation_id,
-        visitor_id=visitor_id,
-        score=score,
-        nps=nps,
-        comment=comment or None,
-        now=time.time(),
-    )
-    return rating
-
-
-def rating_json(rating: ConversationRatingPublic) -> dict[str, Any]:
-    return {
-        "conversation_id": rating.conversation_id,
-        "score": rating.score,
-        "nps": rating.nps,
-        "comment": rating.comment,
-    }
 
 
 async def rate_conversation(request: Request) -> Response:

@@ -16,8 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from chatserver.core import hold
 
-from .rest import ApiError, json_body, require_admin
-from .state import server_state
+from .http_edge import Access, ApiError, json_body, requires
 
 __all__ = ["hold_routes"]
 
@@ -28,16 +27,16 @@ def _placeholders() -> dict[str, list[str]]:
     return {kind: list(allowed) for kind, allowed in hold.KINDS.items()}
 
 
-async def get_hold_messages(request: Request) -> Response:
-    state = server_state(request.app)
-    await require_admin(request, state)
+@requires("admin")
+async def get_hold_messages(request: Request, access: Access) -> Response:
+    state = access.state
     library = await state.hub.etiquette.hold_library()
     return JSONResponse({"library": library, "placeholders": _placeholders()})
 
 
-async def put_hold_messages(request: Request) -> Response:
-    state = server_state(request.app)
-    await require_admin(request, state)
+@requires("admin")
+async def put_hold_messages(request: Request, access: Access) -> Response:
+    state = access.state
     data = await json_body(request)
     try:
         library = await state.hub.etiquette.replace_hold_library(data)
@@ -46,9 +45,9 @@ async def put_hold_messages(request: Request) -> Response:
     return JSONResponse({"library": library})
 
 
-async def reset_hold_messages(request: Request) -> Response:
-    state = server_state(request.app)
-    await require_admin(request, state)
+@requires("admin")
+async def reset_hold_messages(request: Request, access: Access) -> Response:
+    state = access.state
     return JSONResponse({"library": await state.hub.etiquette.reset_hold_library()})
 
 

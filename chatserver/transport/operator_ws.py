@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -13,21 +12,42 @@ from chatserver.core.roster import STATUSES
 from chatserver.storage import repository as repo
 
 from . import frames as f
-from .connection import make_outbox, open_session, reply_to, serve_frames
+from .auth import TokenClaims
+from .connection import check_message, reply_to
 from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
 from .outbox import Outbox
-from .state import ServerState, server_state
-from .visitor_ws import check_message
+from .state import ServerState
+from .ws_session import SocketKind, serve_socket
 
 
 class OperatorSession:
-    """The handlers for one operator socket, named after the frame types they take."""
+    """One operator socket: its welcome, join and goodbye, and its handlers named after the frame types."""
 
-    def __init__(self, state: ServerState, outbox: Outbox, operator: Any) -> None:
+    def __init__(self, state: ServerState, outbox: Outbox, operator: Any, hello: dict[str, Any]) -> None:
         self.state = state
         self.outbox = outbox
         self.operator = operator
+
+    def welcome(self) -> dict[str, Any]:
+        operator = self.operator
+        return {
+            "type": f.WELCOME,
+            "operator": {
+                "id": operator.id,
+                "name": operator.name,
+                "title": operator.title,
+                "role": operator.role,
+                "teams": list(operator.teams),
+                "capacity": operator.capacity,
+            },
+        }
+
+    async def joined(self) -> None:
+        await self.state.hub.operator_joined(self.outbox, self.operator)
+
+    async def left(self) -> None:
+        await self.state.hub.operator_left(self.outbox, self.operator.id)
 
     def handlers(self) -> dict[str, Any]:
         return {
@@ -40,7 +60,6 @@ class OperatorSession:
             TRANSFER_DECLINE: self.on_transfer_decline,
             TRANSFER_CANCEL: self.on_transfer_cancel,
             f.LIBRARY_SEARCH: self.on_library_search,
-            f.HELLO: self.on_hello,
         }
 
     def _held_conversation(self, frame: dict[str, Any]) -> int:
@@ -153,44 +172,20 @@ class OperatorSession:
         results = {"type": f.LIBRARY_RESULTS, "query": frame["query"], "conversation_id": cid, "items": items}
         self.outbox.put(f.encode(results))
 
-    async def on_hello(self, frame: dict[str, Any]) -> None:
-        raise f.FrameError(f.ALREADY_AUTHENTICATED, "this socket already said hello")
+
+async def _find_operator(state: ServerState, claims: TokenClaims) -> Any:
+    """The account the token names, while it is active."""
+    operator = await state.writer.read(repo.get_operator, operator_id=int(claims.subject))
+    return operator if operator is not None and operator.active else None
+
+
+OPERATOR_SOCKET = SocketKind(
+    token_kind="operator",
+    find=_find_operator,
+    unknown_reason="unknown or deactivated operator",
+    session=OperatorSession,
+)
 
 
 async def operator_endpoint(websocket: WebSocket) -> None:
-    state = server_state(websocket.app)
-    hello = await open_session(websocket, state.settings, state.signer, "operator")
-    if hello is None:
-        return
-    claims, _hello = hello
-    operator = await state.writer.read(repo.get_operator, operator_id=int(claims.subject))
-    if operator is None or not operator.active:
-        with contextlib.suppress(Exception):
-            await websocket.close(code=f.CLOSE_UNAUTHORIZED, reason="unknown or deactivated operator")
-        return
-    outbox = make_outbox(websocket)
-    sender = asyncio.create_task(outbox.run())
-    try:
-        outbox.put(
-            f.encode(
-                {
-                    "type": f.WELCOME,
-                    "operator": {
-                        "id": operator.id,
-                        "name": operator.name,
-                        "title": operator.title,
-                        "role": operator.role,
-                        "teams": list(operator.teams),
-                        "capacity": operator.capacity,
-                    },
-                }
-            )
-        )
-        await state.hub.operator_joined(outbox, operator)
-        await serve_frames(websocket, outbox, OperatorSession(state, outbox, operator).handlers())
-    finally:
-        state.hub.forget(outbox)
-        await state.hub.operator_left(outbox, operator.id)
-        outbox.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+    await serve_socket(websocket, OPERATOR_SOCKET)

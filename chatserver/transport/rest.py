@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,68 +10,9 @@ from starlette.responses import JSONResponse, Response
 from chatserver.core.texts import language_of
 from chatserver.storage import repository as repo
 
-from .auth import TokenClaims, identity_is_valid, verify_password
-from .state import ServerState, server_state
-
-MAX_BODY = 64 * 1024
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-async def api_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message)
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, "body_too_large", f"the body is larger than {MAX_BODY} bytes")
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_body", "the body must be a JSON object")
-    return data
-
-
-def optional_str(data: dict[str, Any], name: str, *, max_len: int = 200) -> str | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > max_len:
-        raise ApiError(422, "invalid_field", f"'{name}' must be a string of at most {max_len} characters")
-    return value
-
-
-def bearer(request: Request, state: ServerState, kind: str) -> TokenClaims:
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else None
-    claims = state.signer.check(token, kind=kind, now=time.time())
-    if claims is None:
-        raise ApiError(401, "unauthorized", "a valid bearer token is required")
-    return claims
-
-
-async def require_admin(request: Request, state: ServerState) -> Any:
-    claims = bearer(request, state, "operator")
-    operator = await state.writer.read(repo.get_operator, operator_id=int(claims.subject))
-    if operator is None or not operator.active:
-        raise ApiError(401, "unauthorized", "a valid bearer token is required")
-    if operator.role != "admin":
-        raise ApiError(403, "forbidden", "this needs an admin account")
-    return operator
+from .auth import identity_is_valid, verify_password
+from .http_edge import Access, ApiError, json_body, optional_str, requires
+from .state import server_state
 
 
 async def healthz(request: Request) -> Response:
@@ -88,7 +26,7 @@ async def create_visitor_session(request: Request) -> Response:
     visitor_id = optional_str(data, "visitor_id", max_len=64)
     locale = optional_str(data, "locale", max_len=35)
     locale = language_of(locale) if locale else None
-    now = time.time()
+    now = state.clock()
     customer_id: int | None = None
     identity = data.get("identity")
     if isinstance(identity, dict) and identity_is_valid(
@@ -136,17 +74,20 @@ async def operator_login(request: Request) -> Response:
     if operator is None or not operator.active or not verify_password(operator.password_hash, password):
         raise ApiError(401, "invalid_credentials", "the email or password is wrong")
     token = state.signer.issue(
-        kind="operator", subject=str(operator.id), ttl_s=state.settings.operator_token_ttl_s, now=time.time()
+        kind="operator",
+        subject=str(operator.id),
+        ttl_s=state.settings.operator_token_ttl_s,
+        now=state.clock(),
     )
     return JSONResponse(
         {"token": token, "operator": {"id": operator.id, "name": operator.name, "role": operator.role}}
     )
 
 
-async def deactivate_operator(request: Request) -> Response:
+@requires("admin")
+async def deactivate_operator(request: Request, access: Access) -> Response:
     """An admin turns an account off; its open sockets close at once and its chats go back to the queue."""
-    state = server_state(request.app)
-    await require_admin(request, state)
+    state = access.state
     operator_id = request.path_params["operator_id"]
     if await state.writer.read(repo.get_operator, operator_id=operator_id) is None:
         raise ApiError(404, "not_found", "no such operator")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,8 @@ from chatserver.storage.writer import MessageWriter
 from .auth import TokenSigner
 from .hub import Hub
 
+Clock = Callable[[], float]
+
 
 @dataclass
 class ServerState:
@@ -24,6 +28,8 @@ class ServerState:
     signer: TokenSigner
     hub: Hub
     library: Any = None  # chatserver.library_store.LibraryStore: the editable reply library
+    # Wall-clock seconds for every route and socket: one clock, so a test can move time for all.
+    clock: Clock = time.time
 
 
 def server_state(app: Any) -> ServerState:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from starlette.websockets import WebSocket
 
-from chatserver.customers.pages import PAGE, visitor_page
+from chatserver.customers.ratings import rating_problem
 from chatserver.storage import repository as repo
 
 from . import frames as f
-from .connection import make_outbox, open_session, reply_to, serve_frames
-from .customer_api import rating_json, rating_problem, save_rating
+from .auth import TokenClaims
+from .connection import check_message, reply_to
 from .etiquette import LEAVE_MESSAGE
 from .hub import ack_frame
 from .outbox import Outbox
-from .state import ServerState, server_state
-
-MAX_CLIENT_ID = 128
+from .ratings import rating_json, save_rating
+from .state import ServerState
+from .visitor_pages import PAGE, visitor_page
+from .ws_session import SocketKind, serve_socket
 
 
 def _resume_of(hello: dict[str, Any]) -> tuple[int, int] | None:
@@ -32,31 +32,32 @@ def _resume_of(hello: dict[str, Any]) -> tuple[int, int] | None:
     return None
 
 
-def check_message(frame: dict[str, Any], max_chars: int) -> tuple[str, str]:
-    """The client_id and text of a chat message, or a FrameError naming what is wrong."""
-    f.require(frame, f.FieldSpec("client_id", str), f.FieldSpec("text", str))
-    client_id, text = frame["client_id"], frame["text"]
-    if not client_id or len(client_id) > MAX_CLIENT_ID:
-        raise f.FrameError(f.INVALID_FIELD, f"'client_id' must be 1 to {MAX_CLIENT_ID} characters", client_id)
-    if not text.strip():
-        raise f.FrameError(f.INVALID_FIELD, "'text' must not be empty", client_id)
-    if len(text) > max_chars:
-        raise f.FrameError(f.TEXT_TOO_LONG, f"'text' is longer than {max_chars} characters", client_id)
-    return client_id, text
-
-
 class VisitorSession:
-    """The handlers for one visitor socket, named after the frame types they take."""
+    """One visitor socket: its welcome, its join (with resume), and its handlers named after frame types."""
 
-    def __init__(self, state: ServerState, outbox: Outbox, visitor: Any) -> None:
+    def __init__(self, state: ServerState, outbox: Outbox, visitor: Any, hello: dict[str, Any]) -> None:
         self.state = state
         self.outbox = outbox
         self.visitor = visitor
+        self.hello = hello
+
+    def welcome(self) -> dict[str, Any]:
+        return {
+            "type": f.WELCOME,
+            "visitor_id": self.visitor.id,
+            "conversation_id": self.state.hub.open_conversation_of(self.visitor.id),
+        }
+
+    async def joined(self) -> None:
+        await self.state.hub.visitor_joined(self.outbox, self.visitor.id, _resume_of(self.hello))
+
+    async def left(self) -> None:
+        return None
 
     def handlers(self) -> dict[str, Any]:
-        handlers = {f.MESSAGE: self.on_message, f.TYPING: self.on_typing, f.HELLO: self.on_hello}
         return {
-            **handlers,
+            f.MESSAGE: self.on_message,
+            f.TYPING: self.on_typing,
             PAGE: self.on_page,
             LEAVE_MESSAGE: self.on_leave_message,
             f.RATING: self.on_rating,
@@ -122,37 +123,15 @@ class VisitorSession:
         f.require(frame, f.FieldSpec("on", bool))
         await self.state.hub.visitor_typing(self.visitor.id, frame["on"])
 
-    async def on_hello(self, frame: dict[str, Any]) -> None:
-        raise f.FrameError(f.ALREADY_AUTHENTICATED, "this socket already said hello")
+
+async def _find_visitor(state: ServerState, claims: TokenClaims) -> Any:
+    return await state.writer.read(repo.get_visitor, visitor_id=claims.subject)
+
+
+VISITOR_SOCKET = SocketKind(
+    token_kind="visitor", find=_find_visitor, unknown_reason="unknown visitor", session=VisitorSession
+)
 
 
 async def visitor_endpoint(websocket: WebSocket) -> None:
-    state = server_state(websocket.app)
-    hello = await open_session(websocket, state.settings, state.signer, "visitor")
-    if hello is None:
-        return
-    claims, hello_frame = hello
-    visitor = await state.writer.read(repo.get_visitor, visitor_id=claims.subject)
-    if visitor is None:
-        with contextlib.suppress(Exception):
-            await websocket.close(code=f.CLOSE_UNAUTHORIZED, reason="unknown visitor")
-        return
-    outbox = make_outbox(websocket)
-    sender = asyncio.create_task(outbox.run())
-    try:
-        outbox.put(
-            f.encode(
-                {
-                    "type": f.WELCOME,
-                    "visitor_id": visitor.id,
-                    "conversation_id": state.hub.open_conversation_of(visitor.id),
-                }
-            )
-        )
-        await state.hub.visitor_joined(outbox, visitor.id, _resume_of(hello_frame))
-        await serve_frames(websocket, outbox, VisitorSession(state, outbox, visitor).handlers())
-    finally:
-        state.hub.forget(outbox)
-        outbox.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+    await serve_socket(websocket, VISITOR_SOCKET)

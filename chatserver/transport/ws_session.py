@@ -1,0 +1,88 @@
+"""One socket's life, the same for ``/ws/visitor`` and ``/ws/operator``.
+
+Origin check, accept, hello with a token (close 4401 without one), the account the token names
+(close 4401 when it is unknown), the welcome frame, the read loop dispatching by ``type`` to the
+session's named handlers (an unknown type or a second hello gets an error frame, the socket stays
+open), and on the way out the hub forgets the socket and the session says goodbye.
+The endpoints only say how to find their account and which handlers they have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from starlette.websockets import WebSocket
+
+from . import frames as f
+from .auth import TokenClaims
+from .connection import Handler, close_quietly, make_outbox, open_session, serve_frames
+from .outbox import Outbox
+from .state import ServerState, server_state
+
+__all__ = ["Session", "SocketKind", "serve_socket"]
+
+Account = TypeVar("Account")
+
+
+class Session(Protocol):
+    """What an endpoint does with its authenticated socket."""
+
+    def welcome(self) -> dict[str, Any]:
+        """The ``welcome`` frame, sent first."""
+        ...
+
+    async def joined(self) -> None:
+        """After the welcome, before the first frame is read: subscribe, replay, announce."""
+        ...
+
+    def handlers(self) -> Mapping[str, Handler]:
+        """The frame handlers by ``type``."""
+        ...
+
+    async def left(self) -> None:
+        """After the socket closed and the hub forgot it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SocketKind(Generic[Account]):
+    """One websocket endpoint: its token kind, how it finds the account, and its session."""
+
+    token_kind: str
+    find: Callable[[ServerState, TokenClaims], Awaitable[Account | None]]
+    unknown_reason: str  # the close reason when ``find`` finds nothing
+    session: Callable[[ServerState, Outbox, Account, dict[str, Any]], Session]
+
+
+async def refuse_second_hello(frame: dict[str, Any]) -> None:
+    raise f.FrameError(f.ALREADY_AUTHENTICATED, "this socket already said hello")
+
+
+async def serve_socket(websocket: WebSocket, kind: SocketKind[Account]) -> None:
+    state = server_state(websocket.app)
+    hello = await open_session(websocket, state.settings, state.signer, kind.token_kind, clock=state.clock)
+    if hello is None:
+        return
+    claims, hello_frame = hello
+    account = await kind.find(state, claims)
+    if account is None:
+        await close_quietly(websocket, f.CLOSE_UNAUTHORIZED, kind.unknown_reason)
+        return
+    outbox = make_outbox(websocket)
+    sender = asyncio.create_task(outbox.run())
+    session = kind.session(state, outbox, account, hello_frame)
+    try:
+        outbox.put(f.encode(session.welcome()))
+        await session.joined()
+        handlers = {f.HELLO: refuse_second_hello, **session.handlers()}
+        await serve_frames(websocket, outbox, handlers)
+    finally:
+        state.hub.forget(outbox)
+        await session.left()
+        outbox.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
