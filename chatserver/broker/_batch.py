@@ -1,6 +1,6 @@
 """One writer that sends all queued Redis commands as one pipeline per round trip.
 
-PERFORMANCE.md measured one `await publish()` per message through Redis at
+docs/performance.md#redis-round-trips measured one `await publish()` per message through Redis at
 ~350 us and starving 85% of chats, and a batched publisher at ~110 us. Every
 broker command therefore goes through this queue: however many handlers call
 concurrently, the process uses one connection checkout and one round trip per

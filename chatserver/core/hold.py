@@ -1,4 +1,4 @@
-"""Hold messages ("poczekajki", PLAYBOOK (b) 3): wait-fillers from an admin-edited, localised library.
+"""Hold messages (docs/playbook.md#hold-messages): wait-fillers from an admin-edited, localised library.
 
 The library is plain data::
 

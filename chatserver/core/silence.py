@@ -1,4 +1,4 @@
-"""No silence (PLAYBOOK (b), (c) "no silence and no unanswered messages", (f) 4).
+"""No silence (docs/playbook.md#no-silence).
 
 A gap opens with the first visitor message that has no operator reply after it, and closes with
 the next operator reply. While an operator holds the chat: after ``after_s`` the operator is

@@ -1,6 +1,6 @@
 """Transfers: who may receive one, and the announcement the visitor reads.
 
-Etiquette (PLAYBOOK (b)): say **why** the visitor is transferred, say what they **gain**, and say
+Etiquette (docs/playbook.md#transfers): say **why** the visitor is transferred, what they **gain**, and say
 **how long** they will wait. The server writes the announcement from those parts in the visitor's
 language; an operator who words it themselves may not drop any of them. Plain functions: no I/O.
 """

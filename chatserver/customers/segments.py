@@ -1,4 +1,4 @@
-"""Segments A, B, C and D from what a customer's orders are worth (playbook [002]).
+"""Segments A, B, C and D from what a customer's orders are worth (docs/playbook.md#segments).
 
 A are the best customers, who bring most of the value; B the promising ones who could
 become A; C the small, steady ones; D those who cost time and energy. The segment is

@@ -1,6 +1,6 @@
 """The one database writer: group commit for messages, in order with other writes.
 
-Per-message commits cap out near 1k msgs/s (PERFORMANCE.md); one thread
+Per-message commits cap out near 1k msgs/s (docs/performance.md#persistence); one thread
 that drains a queue and commits everything queued in one transaction keeps
 full durability (each ack waits for its group's commit) at a fraction of
 the cost. One thread also means SQLite never sees two writers. While one

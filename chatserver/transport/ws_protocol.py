@@ -47,7 +47,7 @@ def uvicorn_config(
     """How the server is served, the same for ``chatserver serve`` and the tests' real server.
 
     No per-message compression: short chat frames gain little from it and each socket
-    would hold ~40 KiB more (PERFORMANCE.md).
+    would hold ~40 KiB more (docs/performance.md#memory-per-socket).
     """
     return uvicorn.Config(
         app,

@@ -10,7 +10,7 @@ export const TYPING_SEND_MS = 3000;
 export const TYPING_IDLE_MS = 4000;
 export const PHONE = window.matchMedia("(max-width: 760px)");
 
-// The eight hard situations of PLAYBOOK.md, with the structure each reply should follow.
+// The eight hard situations (docs/playbook.md#the-eight-hard-situations), with the structure each reply should follow.
 export const SITUATIONS = {
   cannot_do: ["We can't do that", "Name the policy, give the reason, offer an alternative. Inform; don't apologise for a decision."],
   defect: ["Defective product", "Apologise, sympathise, take it on us, offer a replacement or refund now."],
