@@ -42,6 +42,7 @@ class Briefing:
 
     async def brief_operator(self, outbox: Outbox, conversation_id: int) -> None:
         """``assigned`` with who the visitor is, then the whole conversation so far, in order."""
+        known = self._suggestions.last_seq(conversation_id)
         conv = await self._writer.read(repo.get_conversation, conversation_id=conversation_id)
         if conv is None:
             return
@@ -67,7 +68,7 @@ class Briefing:
         )
         await self._relay.replay(outbox, conversation_id, 0)
         if self._assistant is not None:
-            self._suggestions.request_again(conversation_id)
+            self._suggestions.request_again(conversation_id, known=known)
 
     async def brief_everywhere(self, operator_id: int, conversation_id: int) -> None:
         """Brief every socket the operator has open in this process."""

@@ -64,10 +64,20 @@ class SuggestionWorker:
         self._pending[conversation_id] = seq
         self._wake.set()
 
-    def request_again(self, conversation_id: int) -> None:
-        """Suggestions for the chat's last visitor message once more (an operator was just briefed)."""
-        if conversation_id in self._last_visitor_seq:
-            self.request(conversation_id, self._last_visitor_seq[conversation_id])
+    def last_seq(self, conversation_id: int) -> int | None:
+        """The chat's newest visitor message asked about, if any."""
+        return self._last_visitor_seq.get(conversation_id)
+
+    def request_again(self, conversation_id: int, *, known: int | None) -> None:
+        """Suggestions for the chat's last visitor message once more (an operator was just briefed).
+
+        ``known`` is the newest message when the briefing began: if a newer one arrived while
+        the briefing awaited the database, that message already asked for its own suggestions,
+        and asking again would send (and count) them twice.
+        """
+        seq = self._last_visitor_seq.get(conversation_id)
+        if seq is not None and seq == known:
+            self.request(conversation_id, seq)
 
     def conversation_closed(self, conversation_id: int) -> None:
         self._pending.pop(conversation_id, None)
