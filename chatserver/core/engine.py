@@ -22,7 +22,7 @@ from .effects import CancelTimer, Closed, Effect, MessageLeft, Refused, Released
 from .estimates import Estimator, Figures
 from .promises import HOLD_PREFIX, PROMISE_PREFIX, WaitRule
 from .queue import WaitingQueue
-from .roster import ONLINE, STATUSES, Roster
+from .roster import ONLINE, STATUSES, OperatorState, Roster
 from .routing import choose_operator
 from .silence import SILENCE_PREFIX, SilenceRule
 from .transfer_rule import OFFER_PREFIX, TransferRule
@@ -131,6 +131,7 @@ class Engine:
         self._handlers: dict[type, Callable[[object, float, list[Effect]], None]] = {
             ev.OperatorConnected: self._on_operator_connected,  # type: ignore[dict-item]
             ev.OperatorDisconnected: self._on_operator_disconnected,  # type: ignore[dict-item]
+            ev.ProcessLost: self._on_process_lost,  # type: ignore[dict-item]
             ev.OperatorStatusChanged: self._on_status,  # type: ignore[dict-item]
             ev.ConversationOpened: self._on_opened,  # type: ignore[dict-item]
             ev.ConversationRestored: self._on_restored,  # type: ignore[dict-item]
@@ -200,17 +201,26 @@ class Engine:
         op.capacity = e.capacity
         op.teams = e.teams
         was_connected = op.connected
-        op.connected = True
+        op.places.add(e.process)
         if not was_connected:
             out.append(CancelTimer(GRACE_PREFIX + str(e.operator_id)))
 
     def _on_operator_disconnected(self, e: ev.OperatorDisconnected, now: float, out: list[Effect]) -> None:
         op = self.roster.get(e.operator_id)
-        if op is None or not op.connected:
+        if op is None:
             return
-        op.connected = False
-        if op.chats:
-            out.append(StartTimer(GRACE_PREFIX + str(e.operator_id), now + self.grace_s))
+        for place in list(op.places) if e.everywhere else [e.process] if e.process in op.places else []:
+            self._lose_place(op, place, now, out)
+
+    def _on_process_lost(self, e: ev.ProcessLost, now: float, out: list[Effect]) -> None:
+        for op in list(self.roster):
+            if e.process in op.places:
+                self._lose_place(op, e.process, now, out)
+
+    def _lose_place(self, op: OperatorState, process: str, now: float, out: list[Effect]) -> None:
+        op.places.discard(process)
+        if not op.places and op.chats:
+            out.append(StartTimer(GRACE_PREFIX + str(op.operator_id), now + self.grace_s))
 
     def _on_status(self, e: ev.OperatorStatusChanged, now: float, out: list[Effect]) -> None:
         if e.status not in STATUSES:

@@ -7,18 +7,32 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class OperatorConnected:
-    """The operator's first socket opened (or reopened within the grace period)."""
+    """The operator's first socket in one server process opened (or reopened within the grace period).
+
+    ``process`` names that process when several share the service: the operator is connected
+    while any process holds one of their sockets.
+    """
 
     operator_id: int
     teams: frozenset[str]
     capacity: int
+    process: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class OperatorDisconnected:
-    """The operator's last socket closed; their chats wait out the grace period."""
+    """The operator's last socket in ``process`` closed; with none left anywhere, their chats wait out the grace period."""
 
     operator_id: int
+    process: str = ""
+    everywhere: bool = False  # the account was switched off: every process's sockets are closing
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessLost:
+    """A server process stopped answering: every operator socket it held is gone."""
+
+    process: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +155,7 @@ class LeaveMessage:
 Event = (
     OperatorConnected
     | OperatorDisconnected
+    | ProcessLost
     | OperatorStatusChanged
     | ConversationOpened
     | ConversationRestored

@@ -16,11 +16,16 @@ class OperatorState:
     capacity: int
     teams: frozenset[str] = frozenset()
     status: str = OFFLINE
-    connected: bool = False
+    # The server processes holding at least one of the operator's sockets ("" with one process).
+    places: set[str] = field(default_factory=set)
     chats: set[int] = field(default_factory=set)
     idle_since: float = 0.0
     # Transfers offered to this operator and not yet answered: each holds a slot for the offer.
     offers: set[int] = field(default_factory=set)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.places)
 
     @property
     def load(self) -> int:

@@ -132,5 +132,5 @@ class OperatorRequests:
         for outbox in self._directory.outboxes(operator_id):
             await outbox.close(f.CLOSE_UNAUTHORIZED, "account deactivated")
         self._directory.disconnect_all(operator_id)
-        self._core.dispatch(ev.OperatorDisconnected(operator_id))
+        self._core.dispatch(ev.OperatorDisconnected(operator_id, everywhere=True))
         self._core.dispatch(ev.TimerFired(f"grace:{operator_id}"))

@@ -132,3 +132,29 @@ def test_claim_lost_frees_the_slot_for_the_next_chat() -> None:
     effects = engine.receive(ev.ClaimLost(1, 1), 3.0)
     assert assigned_to(effects) == {2: 1}
     assert 1 not in engine.conversations
+
+
+def test_an_operator_stays_connected_while_any_process_holds_a_socket() -> None:
+    engine = Engine(grace_s=60.0)
+    engine.receive(ev.OperatorConnected(1, frozenset(), 2, process="a"), 0.0)
+    engine.receive(ev.OperatorConnected(1, frozenset(), 2, process="b"), 0.0)
+    engine.receive(ev.OperatorStatusChanged(1, "online"), 0.0)
+    assert assigned_to(open_chat(engine, 7, 1.0)) == {7: 1}
+    closing_a = engine.receive(ev.OperatorDisconnected(1, process="a"), 2.0)
+    assert not [e for e in closing_a if isinstance(e, StartTimer)]
+    assert engine.presence.operator(1).online
+    lost_b = engine.receive(ev.ProcessLost("b"), 3.0)
+    assert [e.key for e in lost_b if isinstance(e, StartTimer)] == ["grace:1"]
+    assert not engine.presence.operator(1).online
+    back = engine.receive(ev.OperatorConnected(1, frozenset(), 2, process="c"), 4.0)
+    assert [e.key for e in back if isinstance(e, CancelTimer)] == ["grace:1"]
+
+
+def test_switching_an_account_off_disconnects_it_in_every_process() -> None:
+    engine = Engine()
+    engine.receive(ev.OperatorConnected(1, frozenset(), 2, process="a"), 0.0)
+    engine.receive(ev.OperatorConnected(1, frozenset(), 2, process="b"), 0.0)
+    engine.receive(ev.OperatorStatusChanged(1, "online"), 0.0)
+    open_chat(engine, 7, 1.0)
+    effects = engine.receive(ev.OperatorDisconnected(1, everywhere=True), 2.0)
+    assert [e.key for e in effects if isinstance(e, StartTimer)] == ["grace:1"]
