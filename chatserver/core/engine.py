@@ -120,13 +120,17 @@ class Engine:
             silence=self.silence,
             cut_ins=self.cut_ins,
         )
+        self._wire()
+
+    def _wire(self) -> None:
+        """The views and the dispatch table: derived from the state, rebuilt when a state is loaded."""
         self.presence = PresenceView(self.roster)
         self.queue_view = QueueView(
             conversations=self.conversations,
             queue=self.queue,
             estimator=self.estimator,
             waits=self.waits,
-            clock=lambda: self._now,
+            clock=self._current_time,
         )
         self._handlers: dict[type, Callable[[object, float, list[Effect]], None]] = {
             ev.OperatorConnected: self._on_operator_connected,  # type: ignore[dict-item]
@@ -146,6 +150,24 @@ class Engine:
             ev.OperatorReplied: self._on_operator_replied,  # type: ignore[dict-item]
             ev.LeaveMessage: self._on_leave_message,  # type: ignore[dict-item]
         }
+
+    def _current_time(self) -> float:
+        return self._now
+
+    # ------------------------------------------------------------------ state transfer
+
+    def __getstate__(self) -> dict[str, object]:
+        """Everything but the derived parts, so another process can carry on from here."""
+        return {k: v for k, v in vars(self).items() if k not in ("presence", "queue_view", "_handlers")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        vars(self).clear()
+        vars(self).update(state)
+        self._wire()
+
+    def take_state(self, other: Engine) -> None:
+        """Become ``other`` (a copy received from another process) while callers keep this object."""
+        self.__setstate__(other.__getstate__())
 
     # ------------------------------------------------------------------ entry point
 

@@ -1,8 +1,13 @@
-"""What each effect of the core means over sockets: one table from effect type to its applier.
+"""What each effect of the core means over sockets: two tables from effect type to its appliers.
 
-The core's effects are applied one at a time, in order (``CoreDriver``). The conversation's own
-life (assigned, waiting, requeued, released, closed) and the timers are applied here; the
-transfers, waits and promises by the modules named in the table.
+The core's effects are applied one at a time, in order (``CoreDriver``). Every process computes
+the same effects (``core_log``), so each effect has two parts: the *shared* part (storage,
+claims, messages published to channels) is carried out once, by the leader, and the *local*
+part (this process's sockets and caches: briefing the operator's consoles here, forgetting a
+closed chat) by every process. With one process that process is the leader and does both.
+
+The conversation's own life (assigned, waiting, requeued, released, closed) is applied here; the
+transfers, waits and promises by the modules named in the tables. Timers are the driver's.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from chatserver.core import texts
 from chatserver.core.effects import (
     AnswerLater,
     Assign,
-    CancelTimer,
     Closed,
     Effect,
     HoldingLine,
@@ -31,7 +35,6 @@ from chatserver.core.effects import (
     Released,
     Requeued,
     SilenceNudge,
-    StartTimer,
     TransferCompleted,
     TransferMoved,
     TransferOffered,
@@ -87,14 +90,12 @@ class EffectAppliers:
         self._relay = relay
         self._briefing = briefing
         self._suggestions = suggestions
-        self.table: dict[type[Effect], Applier] = {
+        # Carried out once, by the leader.
+        self.shared: dict[type[Effect], Applier] = {
             Assign: self._assign,
             QueueUpdate: self._queue_update,
             Requeued: self._requeued,
-            Released: self._released,
             Closed: self._closed,
-            StartTimer: self._start_timer,
-            CancelTimer: self._cancel_timer,
             TransferStarted: transfers.started,
             TransferOffered: transfers.offered,
             TransferOfferWithdrawn: transfers.withdrawn,
@@ -110,15 +111,26 @@ class EffectAppliers:
             PromiseMade: promises.made,
             PromiseSettled: promises.settled,
         }
+        # Carried out by every process, for its own sockets and caches.
+        self.local: dict[type[Effect], Applier] = {
+            Assign: self._assign_here,
+            Released: self._released,
+            Closed: self._closed_here,
+            TransferCompleted: transfers.completed_here,
+        }
 
     async def apply(self, effect: Effect) -> None:
-        applier = self.table.get(type(effect))
-        if applier is not None:
-            await applier(effect)
-        elif isinstance(effect, Refused):
-            log.info("refused without anyone asking: %r", effect)
-        else:
-            log.warning("no applier for %r", effect)
+        kind = type(effect)
+        shared, local = self.shared.get(kind), self.local.get(kind)
+        if shared is not None and self._core.leader:
+            await shared(effect)
+        if local is not None:
+            await local(effect)
+        if shared is None and local is None:
+            if isinstance(effect, Refused):
+                log.info("refused without anyone asking: %r", effect)
+            else:
+                log.warning("no applier for %r", effect)
 
     # ------------------------------------------------------------------ the conversation's own life
 
@@ -138,7 +150,9 @@ class EffectAppliers:
         )
         info = await self._directory.public(oid)
         await self._channels.publish(visitor_channel(effect.visitor_id), f.visitor_assigned_frame(cid, info))
-        await self._briefing.brief_everywhere(oid, cid)
+
+    async def _assign_here(self, effect: Assign) -> None:
+        await self._briefing.brief_everywhere(effect.operator_id, effect.conversation_id)
 
     async def _queue_update(self, effect: QueueUpdate) -> None:
         frame = f.queue_frame(
@@ -184,16 +198,13 @@ class EffectAppliers:
         )
         if effect.operator_id is not None:
             await self._broker.release(f"claim:conv:{cid}", f"operator:{effect.operator_id}")
-        self._conversations.closed(effect.visitor_id, cid)
-        self._suggestions.conversation_closed(cid)
         closed = f.closed_frame(cid)
         await self._channels.publish(visitor_channel(effect.visitor_id), closed)
         if effect.operator_id is not None:
             await self._channels.publish(operator_channel(effect.operator_id), closed)
+
+    async def _closed_here(self, effect: Closed) -> None:
+        cid = effect.conversation_id
+        self._conversations.closed(effect.visitor_id, cid)
+        self._suggestions.conversation_closed(cid)
         self._channels.unlisten_everyone(conv_channel(cid))
-
-    async def _start_timer(self, effect: StartTimer) -> None:
-        self._core.start_timer(effect.key, effect.deadline)
-
-    async def _cancel_timer(self, effect: CancelTimer) -> None:
-        self._core.cancel_timer(effect.key)

@@ -62,14 +62,14 @@ class Etiquette:
             operator_id, conversation_id, frame, max_text_chars=max_text_chars
         )
 
-    def answer_offer(self, operator_id: int, conversation_id: int, *, accept: bool) -> f.Reply:
-        return self.transfers.answer_offer(operator_id, conversation_id, accept=accept)
+    async def answer_offer(self, operator_id: int, conversation_id: int, *, accept: bool) -> f.Reply:
+        return await self.transfers.answer_offer(operator_id, conversation_id, accept=accept)
 
-    def cancel_transfer(self, operator_id: int, conversation_id: int) -> f.Reply:
-        return self.transfers.cancel_transfer(operator_id, conversation_id)
+    async def cancel_transfer(self, operator_id: int, conversation_id: int) -> f.Reply:
+        return await self.transfers.cancel_transfer(operator_id, conversation_id)
 
-    def leave_message(self, visitor_id: str) -> f.Reply:
-        return self.waiting.leave_message(visitor_id)
+    async def leave_message(self, visitor_id: str) -> f.Reply:
+        return await self.waiting.leave_message(visitor_id)
 
     @staticmethod
     def with_client_id(error: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:

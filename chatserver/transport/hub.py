@@ -27,6 +27,7 @@ from .appliers import EffectAppliers
 from .briefing import Briefing
 from .channels import Channels, conv_channel, operator_channel, visitor_channel
 from .core_driver import Clock, CoreDriver
+from .core_log import CoreLog
 from .directory import OperatorDirectory
 from .etiquette import Etiquette
 from .frames import ack_frame
@@ -58,13 +59,17 @@ class Hub:
         assistant: Assistant | None = None,
         record_usage: Callable[[list[Usage]], None] | None = None,
         suggest_cpu_share: float = 0.2,
+        core_log: CoreLog | None = None,
+        process: str = "",
     ) -> None:
         self.engine = engine
         self.broker = broker
         self.writer = writer
         self.clock = clock
         self.assistant = assistant
-        self.core = CoreDriver(engine, clock)
+        self.process = process
+        self.core = CoreDriver(engine, clock, core_log=core_log, process=process)
+        self.core.observers.append(self._observe)
         self.channels = Channels(broker)
         self.relay = MessageRelay(writer, self.channels, clock)
         self.directory = OperatorDirectory(writer)
@@ -191,9 +196,14 @@ class Hub:
         """Feed the core and queue its effects; they are applied in order by one task."""
         self.core.dispatch(event, now=now)
 
-    def ask(self, event: ev.Event) -> Refused | None:
+    async def ask(self, event: ev.Event) -> Refused | None:
         """``dispatch`` for a request the core may refuse: a refusal comes back instead of being applied."""
-        return self.core.ask(event)
+        return await self.core.ask(event)
+
+    def _observe(self, event: ev.Event) -> None:
+        """Every process learns every conversation opened, whichever process the visitor is on."""
+        if isinstance(event, (ev.ConversationOpened, ev.ConversationRestored)):
+            self.conversations.opened(event.visitor_id, event.conversation_id, event.locale)
 
     async def settle(self) -> None:
         """Wait until every effect queued so far has been applied (tests and shutdown)."""

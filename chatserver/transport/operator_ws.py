@@ -136,21 +136,21 @@ class OperatorSession:
     async def on_transfer_accept(self, frame: dict[str, Any]) -> None:
         """Take a chat offered to you: it becomes yours, with the whole conversation."""
         cid = self._offered_conversation(frame)
-        error = self.state.hub.etiquette.answer_offer(self.operator.id, cid, accept=True)
+        error = await self.state.hub.etiquette.answer_offer(self.operator.id, cid, accept=True)
         if error is not None:
             self.outbox.put(f.encode(error))
 
     async def on_transfer_decline(self, frame: dict[str, Any]) -> None:
         """Say no to an offer at once, so the next colleague is asked without waiting out the offer."""
         cid = self._offered_conversation(frame)
-        error = self.state.hub.etiquette.answer_offer(self.operator.id, cid, accept=False)
+        error = await self.state.hub.etiquette.answer_offer(self.operator.id, cid, accept=False)
         if error is not None:
             self.outbox.put(f.encode(error))
 
     async def on_transfer_cancel(self, frame: dict[str, Any]) -> None:
         """Take back your own transfer before anyone accepted it; the visitor is told."""
         cid = self._held_conversation(frame)
-        error = self.state.hub.etiquette.cancel_transfer(self.operator.id, cid)
+        error = await self.state.hub.etiquette.cancel_transfer(self.operator.id, cid)
         if error is not None:
             self.outbox.put(f.encode(error))
 

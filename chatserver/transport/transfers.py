@@ -126,7 +126,7 @@ class Transfers:
                 return f.refusal_frame(
                     Refused(conversation_id, f.UNKNOWN_TRANSFER_TARGET, f"there is no team {to_team!r}")
                 )
-        return self._asked(
+        return await self._asked(
             ev.TransferRequested(
                 conversation_id,
                 operator_id,
@@ -139,19 +139,19 @@ class Transfers:
             )
         )
 
-    def answer_offer(self, operator_id: int, conversation_id: int, *, accept: bool) -> f.Reply:
+    async def answer_offer(self, operator_id: int, conversation_id: int, *, accept: bool) -> f.Reply:
         event: ev.Event = (
             ev.TransferAccepted(conversation_id, operator_id)
             if accept
             else ev.TransferDeclined(conversation_id, operator_id)
         )
-        return self._asked(event)
+        return await self._asked(event)
 
-    def cancel_transfer(self, operator_id: int, conversation_id: int) -> f.Reply:
-        return self._asked(ev.TransferCancelled(conversation_id, operator_id))
+    async def cancel_transfer(self, operator_id: int, conversation_id: int) -> f.Reply:
+        return await self._asked(ev.TransferCancelled(conversation_id, operator_id))
 
-    def _asked(self, event: ev.Event) -> f.Reply:
-        refused = self._ask(event)
+    async def _asked(self, event: ev.Event) -> f.Reply:
+        refused = await self._ask(event)
         return None if refused is None else f.refusal_frame(refused)
 
     # ------------------------------------------------------------------ effects
@@ -308,13 +308,16 @@ class Transfers:
         await self._channels.tell_visitor(e.visitor_id, f.visitor_assigned_frame(cid, info))
         locale = self._conversations.locale(cid)
         await self._relay.system_message(cid, texts.render("transfer_accepted", locale, name=info["name"]))
-        await self._briefing.brief_everywhere(e.to_operator_id, cid)
         await self._channels.tell_operator(
             e.from_operator_id,
             f.transfer_status_frame(
                 cid, "accepted", to=await self._directory.target_for_operators(e.to_operator_id, None)
             ),
         )
+
+    async def completed_here(self, e: TransferCompleted) -> None:
+        """In every process: brief the sockets the new operator has open here."""
+        await self._briefing.brief_everywhere(e.to_operator_id, e.conversation_id)
 
     async def returned(self, e: TransferReturned) -> None:
         cid = e.conversation_id

@@ -91,7 +91,7 @@ class VisitorSession:
     async def on_leave_message(self, frame: dict[str, Any]) -> None:
         """Stop waiting and leave the message: it is answered in this conversation, seen on the next visit."""
         etiquette = self.state.hub.etiquette
-        error = etiquette.leave_message(self.visitor.id)
+        error = await etiquette.leave_message(self.visitor.id)
         if error is not None:
             self.outbox.put(f.encode(etiquette.with_client_id(error, frame)))
 

@@ -65,11 +65,11 @@ class Waiting:
 
     # ------------------------------------------------------------------ requests from sockets
 
-    def leave_message(self, visitor_id: str) -> f.Reply:
+    async def leave_message(self, visitor_id: str) -> f.Reply:
         cid = self._conversations.of_visitor(visitor_id)
         if cid is None:
             raise f.FrameError(f.NO_OPEN_CONVERSATION, "there is no open conversation to leave a message in")
-        refused = self._ask(ev.LeaveMessage(cid))
+        refused = await self._ask(ev.LeaveMessage(cid))
         return None if refused is None else f.refusal_frame(refused)
 
     async def visitor_back(
