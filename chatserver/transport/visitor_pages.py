@@ -31,7 +31,7 @@ def check_page(frame: dict[str, Any]) -> tuple[str, str | None]:
 
 def _operator_serving(hub: Hub, conversation_id: int | None) -> int | None:
     """The operator who has this conversation now, if any."""
-    conv = hub.engine.conversations.get(conversation_id) if conversation_id is not None else None
+    conv = hub.engine.conversation(conversation_id) if conversation_id is not None else None
     return conv.operator_id if conv is not None else None
 
 
