@@ -36,13 +36,13 @@ from chatserver.storage import repository as repo
 from .file_cache import CachedAsset
 from .http_edge import Access, Endpoint, requires
 
-__all__ = ["console_routes", "CONSOLE_DIR"]
+__all__ = ["ADMIN_ASSETS", "CONSOLE_ASSETS", "CONSOLE_DIR", "console_routes"]
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 
 # The files each page may load; anything else under /console/ or /admin/ is a 404. The scripts
 # are ES modules: console.js and admin.js are the entries, their parts live in console/ and admin/.
-_CONSOLE_ASSETS = (
+CONSOLE_ASSETS = (
     "console.js",
     "console.css",
     "ui.js",
@@ -71,7 +71,7 @@ _CONSOLE_ASSETS = (
     "console/suggestions.js",
     "console/transfer.js",
 )
-_ADMIN_ASSETS = (
+ADMIN_ASSETS = (
     "admin.js",
     "admin.css",
     "admin/forms.js",
@@ -170,8 +170,8 @@ def console_routes() -> list[BaseRoute]:
     """``/console`` and ``/admin`` with their assets, ``GET /api/queue`` and ``GET /api/directory``."""
     console_page = _page_file("console.html")
     admin_page = _page_file("admin.html")
-    console_assets = _files(_CONSOLE_ASSETS)
-    admin_assets = _files(_ADMIN_ASSETS)
+    console_assets = _files(CONSOLE_ASSETS)
+    admin_assets = _files(ADMIN_ASSETS)
 
     async def console(request: Request) -> Response:
         return _respond(console_page, request)
