@@ -6,11 +6,14 @@
 - No import cycle between the project's modules (counting every import, also inside functions
   and `TYPE_CHECKING` blocks: an import hidden there still ties the two modules together).
 - No source file over 600 lines outside data and tests.
+- The adapters (`chatserver/transport/`) read the core only through its immutable views
+  (`presence`, `queue_view`, `conversation`, `directory`), never its mutable state.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,3 +178,28 @@ def test_no_source_file_over_600_lines() -> None:
                 if lines > MAX_LINES:
                     too_long.append(f"{path.relative_to(ROOT)}: {lines} lines")
     assert too_long == []
+
+
+# The core's mutable state, and the old queries kept for its own tests; the adapters use the views.
+ENGINE_INTERNALS = re.compile(
+    r"engine\.(roster|queue|conversations|parked|queue_snapshot|operator_chats|figures)\b"
+)
+
+
+def test_transport_reads_the_core_only_through_its_views() -> None:
+    reaching_in = []
+    for path in sorted((ROOT / "chatserver" / "transport").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            found = ENGINE_INTERNALS.search(line)
+            if found:
+                reaching_in.append(f"{path.relative_to(ROOT)}:{number} reads {found.group(0)}")
+    assert reaching_in == []
+
+
+def test_the_internals_pattern_sees_a_read() -> None:
+    """Guards the test above: direct reads are reported, the views are not."""
+    assert ENGINE_INTERNALS.search("if cid in self._engine.queue:")
+    assert ENGINE_INTERNALS.search("conv = hub.engine.conversations.get(cid)")
+    assert ENGINE_INTERNALS.search("len(engine.roster.serving(team))")
+    assert not ENGINE_INTERNALS.search("engine.queue_view.snapshot()")
+    assert not ENGINE_INTERNALS.search("engine.conversation(cid)")

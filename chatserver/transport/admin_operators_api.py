@@ -42,7 +42,6 @@ from chatserver.storage.models import OPERATOR_ROLES, OperatorPublic
 
 from .auth import hash_password
 from .http_edge import Access, ApiError, Endpoint, json_body, requires
-from .roster_reads import connected_here, presence_of
 from .state import ServerState
 
 __all__ = ["admin_operator_routes"]
@@ -168,7 +167,8 @@ def _unknown_fields(data: dict[str, Any], allowed: set[str]) -> None:
 
 
 def _operator_json(state: ServerState, op: OperatorPublic) -> dict[str, Any]:
-    presence = presence_of(state.hub.engine, op.id).as_json()
+    seen = state.hub.engine.presence.operator(op.id)
+    presence = {"connected": seen.connected, "status": seen.status, "chats": seen.chats}
     return {
         "id": op.id,
         "email": op.email,
@@ -266,7 +266,7 @@ async def edit_operator(request: Request, state: ServerState) -> Response:
     if before.active and not op.active:
         await state.hub.deactivate_operator(operator_id)
     elif op.active and (op.capacity != before.capacity or set(op.teams) != set(before.teams)):
-        if connected_here(state.hub.engine, operator_id):
+        if state.hub.engine.presence.operator(operator_id).connected:
             # The same event a (re)connection sends: routing takes the new capacity and teams now.
             state.hub.dispatch(ev.OperatorConnected(operator_id, frozenset(op.teams), op.capacity))
     return JSONResponse(_operator_json(state, op))

@@ -77,14 +77,14 @@ class Briefing:
 
     async def send_conversation_state(self, outbox: Outbox, conversation_id: int) -> None:
         """To a visitor's socket: who is with them, or where they stand in line."""
-        conv = self._engine.conversations.get(conversation_id)
+        conv = self._engine.conversation(conversation_id)
         if conv is None:
             return
         if conv.operator_id is not None:
             info = await self._directory.public(conv.operator_id)
             outbox.put(f.encode(f.visitor_assigned_frame(conversation_id, info)))
             return
-        figures = self._engine.figures(conversation_id)
+        figures = self._engine.queue_view.figures(conversation_id)
         if figures is not None:
             # The figures the visitor was last given: the promise they hold.
             frame = f.queue_frame(
@@ -98,17 +98,16 @@ class Briefing:
             )
             outbox.put(f.encode(frame))
             return
-        for cid, position, estimate in self._engine.queue_snapshot():
-            if cid == conversation_id:
-                online = len(self._engine.roster.serving(conv.team))
-                # Only the estimate is known here, not the range around it.
-                frame = f.queue_frame(
-                    cid,
-                    position=position,
-                    estimated_wait_s=estimate,
-                    operators_online=online,
-                    low_s=None,
-                    high_s=None,
-                    kind="queue",
-                )
-                outbox.put(f.encode(frame))
+        row = self._engine.queue_view.waiting(conversation_id)
+        if row is not None:
+            # Only the estimate is known here, not the range around it.
+            frame = f.queue_frame(
+                conversation_id,
+                position=row.position,
+                estimated_wait_s=row.estimated_wait_s,
+                operators_online=self._engine.presence.online_count(conv.team),
+                low_s=None,
+                high_s=None,
+                kind="queue",
+            )
+            outbox.put(f.encode(frame))

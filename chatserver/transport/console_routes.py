@@ -35,15 +35,14 @@ from chatserver.storage import repository as repo
 
 from .file_cache import CachedAsset
 from .http_edge import Access, Endpoint, requires
-from .roster_reads import operators_online, presence_of, waiting_by_team
 
-__all__ = ["console_routes", "CONSOLE_DIR"]
+__all__ = ["ADMIN_ASSETS", "CONSOLE_ASSETS", "CONSOLE_DIR", "console_routes"]
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 
 # The files each page may load; anything else under /console/ or /admin/ is a 404. The scripts
 # are ES modules: console.js and admin.js are the entries, their parts live in console/ and admin/.
-_CONSOLE_ASSETS = (
+CONSOLE_ASSETS = (
     "console.js",
     "console.css",
     "ui.js",
@@ -72,7 +71,7 @@ _CONSOLE_ASSETS = (
     "console/suggestions.js",
     "console/transfer.js",
 )
-_ADMIN_ASSETS = (
+ADMIN_ASSETS = (
     "admin.js",
     "admin.css",
     "admin/forms.js",
@@ -122,22 +121,20 @@ async def queue(request: Request, access: Access) -> Response:
     engine = state.hub.engine
     now = state.clock()
     waiting: list[dict[str, Any]] = []
-    for cid, position, estimate in engine.queue_snapshot():
-        conv = engine.conversations.get(cid)
-        if conv is None:
-            continue
+    for row in engine.queue_view.snapshot():
         waiting.append(
             {
-                "conversation_id": cid,
-                "position": position,
-                "waiting_s": max(int(now - conv.waiting_since), 0),
-                "estimated_wait_s": estimate,
-                "locale": conv.locale,
-                "team": conv.team,
-                "state": conv.state.value,
+                "conversation_id": row.conversation_id,
+                "position": row.position,
+                "waiting_s": max(int(now - row.waiting_since), 0),
+                "estimated_wait_s": row.estimated_wait_s,
+                "locale": row.locale,
+                "team": row.team,
+                "state": row.state.value,
             }
         )
-    return JSONResponse({"waiting": waiting, "operators_online": operators_online(engine), "ts": now})
+    online = engine.presence.online_count()
+    return JSONResponse({"waiting": waiting, "operators_online": online, "ts": now})
 
 
 @requires("operator")
@@ -146,10 +143,9 @@ async def directory(request: Request, access: Access) -> Response:
     engine = state.hub.engine
     accounts = await state.writer.read(repo.list_operators, active_only=True)
     teams = await state.writer.read(repo.list_teams)
-    waiting = waiting_by_team(engine)
     operators: list[dict[str, Any]] = []
     for account in accounts:
-        presence = presence_of(engine, account.id)
+        presence = engine.presence.operator(account.id)
         operators.append(
             {
                 "id": account.id,
@@ -162,17 +158,11 @@ async def directory(request: Request, access: Access) -> Response:
                 "me": account.id == me.id,
             }
         )
-    team_rows = []
-    for team in teams:
-        members = [o for o in operators if team.name in o["teams"] and not o["me"]]
-        team_rows.append(
-            {
-                "name": team.name,
-                "online": sum(1 for o in members if o["status"] == "online"),
-                "free_slots": sum(o["free_slots"] for o in members),
-                "waiting": waiting.get(team.name, 0),
-            }
-        )
+    members = {account.id: account.teams for account in accounts}
+    team_rows = [
+        {"name": row.team, "online": row.online, "free_slots": row.free_slots, "waiting": row.waiting}
+        for row in engine.directory([team.name for team in teams], members, exclude=me.id)
+    ]
     return JSONResponse({"teams": team_rows, "operators": operators, "ts": state.clock()})
 
 
@@ -180,8 +170,8 @@ def console_routes() -> list[BaseRoute]:
     """``/console`` and ``/admin`` with their assets, ``GET /api/queue`` and ``GET /api/directory``."""
     console_page = _page_file("console.html")
     admin_page = _page_file("admin.html")
-    console_assets = _files(_CONSOLE_ASSETS)
-    admin_assets = _files(_ADMIN_ASSETS)
+    console_assets = _files(CONSOLE_ASSETS)
+    admin_assets = _files(ADMIN_ASSETS)
 
     async def console(request: Request) -> Response:
         return _respond(console_page, request)

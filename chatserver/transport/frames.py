@@ -10,7 +10,7 @@ server sends is built here, so that one kind of frame has one shape wherever it 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,6 +167,51 @@ def error_frame(code: str, message: str, client_id: str | None = None) -> str:
 # Dicts, except where noted: the hub publishes them, and ``encode`` makes the text once.
 
 Reply = dict[str, Any] | None  # what a request handler answers: None when done, else an error frame
+
+
+def visitor_welcome_frame(visitor_id: str, conversation_id: int | None) -> dict[str, Any]:
+    """To the widget after its hello: who it is, and its open conversation (None when there is none)."""
+    return {"type": WELCOME, "visitor_id": visitor_id, "conversation_id": conversation_id}
+
+
+def operator_welcome_frame(
+    *, operator_id: int, name: str, title: str, role: str, teams: Iterable[str], capacity: int
+) -> dict[str, Any]:
+    """To the console after its hello: the operator's own account as routing knows it."""
+    return {
+        "type": WELCOME,
+        "operator": {
+            "id": operator_id,
+            "name": name,
+            "title": title,
+            "role": role,
+            "teams": list(teams),
+            "capacity": capacity,
+        },
+    }
+
+
+def status_frame(status: str) -> dict[str, Any]:
+    """To the operator: the status they asked for is theirs now."""
+    return {"type": STATUS, "status": status}
+
+
+def rating_saved_frame(rating: Mapping[str, Any], client_id: str | None = None) -> dict[str, Any]:
+    """To the visitor: their rating as stored (``rating``: its JSON fields)."""
+    frame: dict[str, Any] = {"type": RATING_SAVED, **rating}
+    if client_id is not None:
+        frame["client_id"] = client_id
+    return frame
+
+
+def library_results_frame(query: str, conversation_id: int | None, items: list[Any]) -> dict[str, Any]:
+    """To the operator: the library replies matching their search, filled for the chat in view."""
+    return {"type": LIBRARY_RESULTS, "query": query, "conversation_id": conversation_id, "items": items}
+
+
+def page_frame(conversation_id: int, *, url: str, title: str | None, ts: float) -> dict[str, Any]:
+    """To the operator: the page the visitor of this chat is on."""
+    return {"type": PAGE, "conversation_id": conversation_id, "url": url, "title": title, "ts": ts}
 
 
 def ack_frame(m: StoredMessage) -> str:

@@ -55,8 +55,8 @@ class OperatorRequests:
         self._assistant = assistant
 
     def holds(self, operator_id: int, conversation_id: object) -> bool:
-        conv = self._engine.conversations.get(conversation_id) if isinstance(conversation_id, int) else None
-        return conv is not None and conv.operator_id == operator_id
+        conv = self._engine.conversation(conversation_id) if isinstance(conversation_id, int) else None
+        return conv is not None and conv.held_by(operator_id)
 
     async def joined(self, outbox: Outbox, operator: Any) -> None:
         oid = operator.id
@@ -67,7 +67,7 @@ class OperatorRequests:
         if first:
             self._core.dispatch(ev.OperatorConnected(oid, frozenset(operator.teams), operator.capacity))
         await self._core.settle()
-        for cid in self._engine.operator_chats(oid):
+        for cid in self._engine.presence.operator(oid).chat_ids:
             await self._briefing.brief_operator(outbox, cid)
 
     async def left(self, outbox: Outbox, operator_id: int) -> None:
@@ -118,7 +118,7 @@ class OperatorRequests:
             self._suggestions.usage(self._assistant.operator_sent(stored.conversation_id, text))
 
     async def typing(self, operator_id: int, conversation_id: int, on: bool) -> None:
-        conv = self._engine.conversations.get(conversation_id)
+        conv = self._engine.conversation(conversation_id)
         if conv is None:
             return
         await self._channels.tell_visitor(conv.visitor_id, f.typing_frame(conversation_id, on, "operator"))

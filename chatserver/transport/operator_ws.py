@@ -31,17 +31,14 @@ class OperatorSession:
 
     def welcome(self) -> dict[str, Any]:
         operator = self.operator
-        return {
-            "type": f.WELCOME,
-            "operator": {
-                "id": operator.id,
-                "name": operator.name,
-                "title": operator.title,
-                "role": operator.role,
-                "teams": list(operator.teams),
-                "capacity": operator.capacity,
-            },
-        }
+        return f.operator_welcome_frame(
+            operator_id=operator.id,
+            name=operator.name,
+            title=operator.title,
+            role=operator.role,
+            teams=operator.teams,
+            capacity=operator.capacity,
+        )
 
     async def joined(self) -> None:
         await self.state.hub.operator_joined(self.outbox, self.operator)
@@ -78,7 +75,7 @@ class OperatorSession:
         if frame["status"] not in STATUSES:
             raise f.FrameError(f.UNKNOWN_STATUS, "status must be online, away or offline")
         self.state.hub.operator_status(self.operator.id, frame["status"])
-        self.outbox.put(f.encode({"type": f.STATUS, "status": frame["status"]}))
+        self.outbox.put(f.encode(f.status_frame(frame["status"])))
 
     async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
@@ -169,8 +166,7 @@ class OperatorSession:
         if cid is not None:
             cid = self._held_conversation(frame)
         items = assistant.search(cid, frame["query"][:200], frame.get("language"))
-        results = {"type": f.LIBRARY_RESULTS, "query": frame["query"], "conversation_id": cid, "items": items}
-        self.outbox.put(f.encode(results))
+        self.outbox.put(f.encode(f.library_results_frame(frame["query"], cid, items)))
 
 
 async def _find_operator(state: ServerState, claims: TokenClaims) -> Any:

@@ -110,7 +110,7 @@ class SuggestionWorker:
                     break
                 cid = next(iter(pending))
                 seq = pending.pop(cid)
-                conv = self._engine.conversations.get(cid)
+                conv = self._engine.conversation(cid)
                 if conv is None or conv.operator_id is None:
                     continue
                 started = time.perf_counter()

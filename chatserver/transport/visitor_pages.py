@@ -17,7 +17,7 @@ from .state import ServerState
 
 __all__ = ["PAGE", "check_page", "visitor_page"]
 
-PAGE = "page"
+PAGE = f.PAGE
 
 
 def check_page(frame: dict[str, Any]) -> tuple[str, str | None]:
@@ -31,7 +31,7 @@ def check_page(frame: dict[str, Any]) -> tuple[str, str | None]:
 
 def _operator_serving(hub: Hub, conversation_id: int | None) -> int | None:
     """The operator who has this conversation now, if any."""
-    conv = hub.engine.conversations.get(conversation_id) if conversation_id is not None else None
+    conv = hub.engine.conversation(conversation_id) if conversation_id is not None else None
     return conv.operator_id if conv is not None else None
 
 
@@ -42,8 +42,8 @@ async def visitor_page(state: ServerState, visitor_id: str, frame: dict[str, Any
     await state.writer.run(repo.set_visitor_page, visitor_id=visitor_id, url=url, title=title, now=now)
     cid = state.hub.open_conversation_of(visitor_id)
     operator_id = _operator_serving(state.hub, cid)
-    if operator_id is not None:
+    if operator_id is not None and cid is not None:
         await state.hub.publish(
             operator_channel(operator_id),
-            {"type": PAGE, "conversation_id": cid, "url": url, "title": title, "ts": now},
+            f.page_frame(cid, url=url, title=title, ts=now),
         )

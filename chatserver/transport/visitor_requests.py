@@ -141,8 +141,8 @@ class VisitorRequests:
             self._core.dispatch(
                 ev.ConversationOpened(cid, visitor_id, previous_operator_id=previous, locale=locale)
             )
-            if self._engine.conversations.get(cid) is not None and cid in self._engine.queue:
-                if not self._engine.roster.serving(None):
+            if self._engine.queue_view.is_waiting(cid):
+                if not self._engine.presence.anyone_serving():
                     await self._relay.system_message(cid, texts.text("no_operator_online", locale))
         return self._after_message(stored, text, locale, opened=opened)
 
@@ -180,7 +180,9 @@ class VisitorRequests:
 
     async def typing(self, visitor_id: str, on: bool) -> None:
         cid = self._conversations.of_visitor(visitor_id)
-        conv = self._engine.conversations.get(cid) if cid is not None else None
+        conv = self._engine.conversation(cid) if cid is not None else None
         if conv is None or conv.operator_id is None:
             return
-        await self._channels.tell_operator(conv.operator_id, f.typing_frame(conv.id, on, "visitor"))
+        await self._channels.tell_operator(
+            conv.operator_id, f.typing_frame(conv.conversation_id, on, "visitor")
+        )

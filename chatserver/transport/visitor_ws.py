@@ -42,11 +42,7 @@ class VisitorSession:
         self.hello = hello
 
     def welcome(self) -> dict[str, Any]:
-        return {
-            "type": f.WELCOME,
-            "visitor_id": self.visitor.id,
-            "conversation_id": self.state.hub.open_conversation_of(self.visitor.id),
-        }
+        return f.visitor_welcome_frame(self.visitor.id, self.state.hub.open_conversation_of(self.visitor.id))
 
     async def joined(self) -> None:
         await self.state.hub.visitor_joined(self.outbox, self.visitor.id, _resume_of(self.hello))
@@ -83,10 +79,7 @@ class VisitorSession:
         )
         if rating is None:
             raise f.FrameError(f.UNKNOWN_CONVERSATION, "no such conversation of yours", client_id)
-        saved: dict[str, Any] = {"type": f.RATING_SAVED, **rating_json(rating)}
-        if client_id is not None:
-            saved["client_id"] = client_id
-        self.outbox.put(f.encode(saved))
+        self.outbox.put(f.encode(f.rating_saved_frame(rating_json(rating), client_id)))
 
     async def on_leave_message(self, frame: dict[str, Any]) -> None:
         """Stop waiting and leave the message: it is answered in this conversation, seen on the next visit."""

@@ -78,7 +78,7 @@ class Waiting:
         """After the welcome and replay: say a left message is waiting for its answer, or show an
         answer the visitor has not seen yet (replaying that conversation, then ``closed``)."""
         if open_cid is not None:
-            conv = self._engine.conversations.get(open_cid)
+            conv = self._engine.conversation(open_cid)
             if conv is None or not conv.left_message:
                 return
             if conv.operator_id is None:
