@@ -21,7 +21,10 @@ class OperatorConnected:
 
 @dataclass(frozen=True, slots=True)
 class OperatorDisconnected:
-    """The operator's last socket in ``process`` closed; with none left anywhere, their chats wait out the grace period."""
+    """The operator's last socket in ``process`` closed.
+
+    With no socket left anywhere, their chats wait out the grace period.
+    """
 
     operator_id: int
     process: str = ""

@@ -36,7 +36,9 @@ OnEvent = Callable[[ev.Event], None]
 class CoreDriver:
     """The log between callers and the core, the effects queue, and the timers the core asks for."""
 
-    def __init__(self, engine: Engine, clock: Clock, *, core_log: CoreLog | None = None, process: str = "") -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, *, core_log: CoreLog | None = None, process: str = ""
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.process = process

@@ -55,10 +55,10 @@ class CoreLog(ABC):
     def append(self, entry: Entry) -> None:
         """Add an entry; it is delivered here (and in every process) once it is in the log."""
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 - nothing to start for a log in this process
         """Begin delivering (after the state this process starts from is in place)."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027
         """Stop delivering; entries appended but not yet in the log may be lost."""
 
 

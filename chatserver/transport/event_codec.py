@@ -15,9 +15,7 @@ from chatserver.core import events as ev
 _CLASSES: dict[str, type] = {cls.__name__: cls for cls in typing.get_args(ev.Event)}
 _SET_FIELDS: dict[str, frozenset[str]] = {
     name: frozenset(
-        field
-        for field, hint in typing.get_type_hints(cls).items()
-        if typing.get_origin(hint) is frozenset
+        field for field, hint in typing.get_type_hints(cls).items() if typing.get_origin(hint) is frozenset
     )
     for name, cls in _CLASSES.items()
 }

@@ -40,9 +40,10 @@ def test_round_trip_through_json(event: ev.Event) -> None:
     assert decode_event(json.loads(json.dumps(encode_event(event)))) == event
 
 
-@pytest.mark.parametrize(
-    "data", [{}, {"t": "Exploit"}, {"t": "dict"}, {"t": "TimerFired"}, {"t": "TimerFired", "key": "k", "x": 1}]
-)
+BAD = [{}, {"t": "Exploit"}, {"t": "dict"}, {"t": "TimerFired"}, {"t": "TimerFired", "key": "k", "x": 1}]
+
+
+@pytest.mark.parametrize("data", BAD)
 def test_anything_else_is_refused(data: dict[str, object]) -> None:
     with pytest.raises(UndecodableEvent):
         decode_event(data)
