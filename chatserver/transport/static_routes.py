@@ -1,8 +1,9 @@
 """The visitor widget (``/widget.js``) and, with ``--demo``, a sample shop page that embeds it (``/demo``).
 
-The files live in the repository's ``widget/`` folder and are served as they are: the widget is
-one plain JavaScript file with its styles inside, so a host page needs only the script tag. Each
-file is read once per change (its mtime), gzipped once, and answered with an ETag so browsers
+The files live in the repository's ``widget/`` folder. The widget is one plain JavaScript file on
+the wire, with its styles inside, so a host page needs only the script tag; it is joined from the
+parts in ``widget/src/`` (``widget_bundle``). Both are served through ``file_cache``: read once per
+change (the parts' or the page's mtime), gzipped once, and answered with an ETag so browsers
 revalidate cheaply; ``Cache-Control`` is short so a new widget reaches every shop within minutes.
 """
 
