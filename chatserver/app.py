@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import logging
+import os
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -32,6 +35,7 @@ from chatserver.transport.hold_api import hold_routes
 from chatserver.transport.http_edge import ApiError, api_error_handler
 from chatserver.transport.hub import Hub
 from chatserver.transport.operator_ws import operator_endpoint
+from chatserver.transport.redis_core_log import RedisLog
 from chatserver.transport.state import Clock, ServerState
 from chatserver.transport.static_routes import static_routes
 from chatserver.transport.visitor_ws import visitor_endpoint
@@ -74,16 +78,27 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             repo.set_setting_if_absent, key=SECRET_SETTING, value=secrets.token_hex(32)
         )
         assert key
-        engine = Engine(
-            default_capacity=settings.default_capacity,
-            grace_s=settings.operator_grace_s,
-            default_handle_s=settings.default_handle_s,
-            transfer_offer_s=settings.transfer_offer_s,
-            transfer_max_offers=settings.transfer_max_offers,
-            hold_interval_s=settings.hold_interval_s,
-            silence_s=settings.silence_s,
-            promise_notice_s=settings.promise_notice_s,
-        )
+
+        def new_engine() -> Engine:
+            return Engine(
+                default_capacity=settings.default_capacity,
+                grace_s=settings.operator_grace_s,
+                default_handle_s=settings.default_handle_s,
+                transfer_offer_s=settings.transfer_offer_s,
+                transfer_max_offers=settings.transfer_max_offers,
+                hold_interval_s=settings.hold_interval_s,
+                silence_s=settings.silence_s,
+                promise_notice_s=settings.promise_notice_s,
+            )
+
+        engine = new_engine()
+        # With Redis, every process keeps a replica of the routing core fed by one shared log.
+        core_log: RedisLog | None = None
+        if settings.redis_url:
+            core_log = RedisLog(
+                settings.redis_url, secret=hashlib.sha256(b"core-log:" + key.encode()).digest()
+            )
+            await core_log.connect()
         library = LibraryStore(writer, clock=clock)
         await library.load()
         assistant = None
@@ -97,6 +112,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             record_usage=library.record_usages,
             suggest_cpu_share=settings.suggest_cpu_share,
             clock=clock,
+            core_log=core_log,
+            process=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}" if core_log else "",
+            new_engine=new_engine,
         )
         app.state.chat = ServerState(
             settings=settings,
@@ -114,6 +132,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             yield
         finally:
             await hub.stop()
+            if core_log is not None:
+                await core_log.close()
             await library.close()
             await broker.disconnect()
             await writer.stop()
@@ -121,6 +141,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
 
     routes = [
         Route("/healthz", rest.healthz),
+        Route("/readyz", rest.readyz),
         Route("/api/visitor/sessions", rest.create_visitor_session, methods=["POST"]),
         Route("/api/operators/login", rest.operator_login, methods=["POST"]),
         Route(

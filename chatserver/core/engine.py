@@ -136,6 +136,7 @@ class Engine:
             ev.OperatorConnected: self._on_operator_connected,  # type: ignore[dict-item]
             ev.OperatorDisconnected: self._on_operator_disconnected,  # type: ignore[dict-item]
             ev.ProcessLost: self._on_process_lost,  # type: ignore[dict-item]
+            ev.OperatorUpdated: self._on_operator_updated,  # type: ignore[dict-item]
             ev.OperatorStatusChanged: self._on_status,  # type: ignore[dict-item]
             ev.ConversationOpened: self._on_opened,  # type: ignore[dict-item]
             ev.ConversationRestored: self._on_restored,  # type: ignore[dict-item]
@@ -188,6 +189,10 @@ class Engine:
         conv = self.conversations.get(conversation_id)
         return conversation_view(conv) if conv is not None else None
 
+    def open_conversations(self) -> tuple[ConversationView, ...]:
+        """Every open conversation, as immutable snapshots."""
+        return tuple(conversation_view(conv) for conv in self.conversations.values())
+
     def directory(
         self, teams: Iterable[str], members: Mapping[int, Iterable[str]], *, exclude: int | None = None
     ) -> tuple[TeamPresence, ...]:
@@ -233,6 +238,12 @@ class Engine:
             return
         for place in list(op.places) if e.everywhere else [e.process] if e.process in op.places else []:
             self._lose_place(op, place, now, out)
+
+    def _on_operator_updated(self, e: ev.OperatorUpdated, now: float, out: list[Effect]) -> None:
+        op = self.roster.get(e.operator_id)
+        if op is not None:
+            op.capacity = e.capacity
+            op.teams = e.teams
 
     def _on_process_lost(self, e: ev.ProcessLost, now: float, out: list[Effect]) -> None:
         for op in list(self.roster):

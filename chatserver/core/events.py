@@ -32,6 +32,15 @@ class OperatorDisconnected:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorUpdated:
+    """An admin changed the operator's teams or capacity; routing takes them now."""
+
+    operator_id: int
+    teams: frozenset[str]
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessLost:
     """A server process stopped answering: every operator socket it held is gone."""
 
@@ -158,6 +167,7 @@ class LeaveMessage:
 Event = (
     OperatorConnected
     | OperatorDisconnected
+    | OperatorUpdated
     | ProcessLost
     | OperatorStatusChanged
     | ConversationOpened

@@ -70,6 +70,10 @@ class PresenceView:
     def online_count(self, team: str | None = None) -> int:
         return len(self._roster.serving(team))
 
+    def places(self) -> frozenset[str]:
+        """The server processes holding at least one operator socket."""
+        return frozenset(place for op in self._roster for place in op.places)
+
     def anyone_serving(self, team: str | None = None) -> bool:
         return bool(self._roster.serving(team))
 

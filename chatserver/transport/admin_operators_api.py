@@ -267,8 +267,7 @@ async def edit_operator(request: Request, state: ServerState) -> Response:
         await state.hub.deactivate_operator(operator_id)
     elif op.active and (op.capacity != before.capacity or set(op.teams) != set(before.teams)):
         if state.hub.engine.presence.operator(operator_id).connected:
-            # The same event a (re)connection sends: routing takes the new capacity and teams now.
-            state.hub.dispatch(ev.OperatorConnected(operator_id, frozenset(op.teams), op.capacity))
+            state.hub.dispatch(ev.OperatorUpdated(operator_id, frozenset(op.teams), op.capacity))
     return JSONResponse(_operator_json(state, op))
 
 

@@ -72,6 +72,22 @@ class CoreDriver:
         finally:
             self._asking.pop(ticket, None)
 
+    def restore(self, event: ev.Event, now: float) -> None:
+        """Feed the core directly, not through the log: rebuilding state that goes out as a snapshot."""
+        self._deliver(Entry(event, now, self.process))
+
+    @property
+    def last_now(self) -> float:
+        return self._last_now
+
+    def reset_timers(self, wanted: dict[str, float], last_now: float) -> None:
+        """Take another process's timers (and clock floor) with its state."""
+        self.cancel_timers()
+        self.wanted = dict(wanted)
+        self._last_now = last_now
+        if self.leader:
+            self.lead(True)
+
     def _deliver(self, entry: Entry) -> None:
         """One entry of the log, in the log's order: the same decisions in every process."""
         event = entry.event

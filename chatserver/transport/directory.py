@@ -72,6 +72,10 @@ class OperatorDirectory:
 
     # ------------------------------------------------------------------ sockets
 
+    def operator_ids(self) -> list[int]:
+        """The operators with at least one socket in this process."""
+        return list(self._outboxes)
+
     def outboxes(self, operator_id: int) -> list[Outbox]:
         """The operator's sockets in this process now (a copy)."""
         return list(self._outboxes.get(operator_id, ()))

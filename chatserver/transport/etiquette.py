@@ -41,11 +41,14 @@ class Etiquette:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> set[int]:
-        """Tidy what a previous run left in flight; the open chats whose visitor left a message."""
-        await self.transfers.start()
+    async def start(self) -> None:
         await self.promises.start()
         await self.library.refresh(force=True)
+
+    async def rebuild(self) -> set[int]:
+        """Before the routing state is rebuilt from storage: tidy what a previous run left in
+        flight; the open chats whose visitor left a message."""
+        await self.transfers.start()
         return await self.waiting.left_message_conversations()
 
     async def flush(self) -> None:

@@ -19,6 +19,7 @@ from chatserver.broker.base import Broker
 from chatserver.core import events as ev
 from chatserver.core.effects import Refused
 from chatserver.core.engine import Engine
+from chatserver.core.views import PresenceView
 from chatserver.storage import repository as repo
 from chatserver.storage.records import NewMessage, StoredMessage
 from chatserver.storage.writer import MessageWriter
@@ -26,6 +27,7 @@ from chatserver.storage.writer import MessageWriter
 from .appliers import EffectAppliers
 from .briefing import Briefing
 from .channels import Channels, conv_channel, operator_channel, visitor_channel
+from .cluster import ClusterMember
 from .core_driver import Clock, CoreDriver
 from .core_log import CoreLog
 from .directory import OperatorDirectory
@@ -37,6 +39,7 @@ from .open_conversations import OpenConversations
 from .operator_requests import OperatorRequests
 from .outbox import Outbox
 from .promises import PromiseRecorder
+from .redis_core_log import RedisLog
 from .suggestion_worker import SuggestionWorker
 from .transfers import Transfers
 from .visitor_requests import VisitorRequests
@@ -61,6 +64,7 @@ class Hub:
         suggest_cpu_share: float = 0.2,
         core_log: CoreLog | None = None,
         process: str = "",
+        new_engine: Callable[[], Engine] | None = None,
     ) -> None:
         self.engine = engine
         self.broker = broker
@@ -70,6 +74,16 @@ class Hub:
         self.process = process
         self.core = CoreDriver(engine, clock, core_log=core_log, process=process)
         self.core.observers.append(self._observe)
+        self.cluster: ClusterMember | None = None
+        if isinstance(core_log, RedisLog):
+            self.cluster = ClusterMember(
+                core=self.core,
+                core_log=core_log,
+                broker=broker,
+                new_engine=new_engine or Engine,
+                restore=self._restore_from_storage,
+                on_resync=self._announce_operators,
+            )
         self.channels = Channels(broker)
         self.relay = MessageRelay(writer, self.channels, clock)
         self.directory = OperatorDirectory(writer)
@@ -161,14 +175,31 @@ class Hub:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Rebuild routing state from storage, then start applying effects."""
+        """Rebuild routing state from storage (or take the service's, with several processes),
+        then start applying effects."""
         self.core.start(self.appliers.apply)
         self.suggestions.start()
-        left_message = await self.etiquette.start()
+        await self.etiquette.start()
+        if self.cluster is None:
+            await self._restore_from_storage()
+            await self.core.log.start()
+            return
+        await self.cluster.join()
+        for conv in self.engine.open_conversations():
+            self.conversations.opened(conv.visitor_id, conv.conversation_id, conv.locale)
+
+    @property
+    def ready(self) -> bool:
+        """Routing works here: always with one process; with several, while the shared log answers."""
+        return self.cluster is None or (self.cluster.ready and self.cluster.healthy)
+
+    async def _restore_from_storage(self) -> None:
+        """Feed the core every open conversation from storage (the record)."""
+        left_message = await self.etiquette.rebuild()
         now = self.clock()
         for conv in await self.writer.read(repo.list_open_conversations):
             self.conversations.opened(conv.visitor_id, conv.id, conv.locale)
-            self.dispatch(
+            self.core.restore(
                 ev.ConversationRestored(
                     conversation_id=conv.id,
                     visitor_id=conv.visitor_id,
@@ -178,10 +209,20 @@ class Hub:
                     locale=conv.locale,
                     left_message=conv.id in left_message,
                 ),
-                now=now,
+                now,
             )
 
+    async def _announce_operators(self, before: PresenceView) -> None:
+        """After the shared state was rebuilt: the operators connected here are still here."""
+        for oid in self.directory.operator_ids():
+            seen = before.operator(oid)
+            if seen.known:
+                await self.core.ask(ev.OperatorConnected(oid, seen.teams, seen.capacity, self.process))
+                self.core.dispatch(ev.OperatorStatusChanged(oid, seen.status))
+
     async def stop(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.leave()
         self.core.cancel_timers()
         await self.suggestions.stop()
         if self.core.running:

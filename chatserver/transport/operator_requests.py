@@ -65,14 +65,17 @@ class OperatorRequests:
         first = self._directory.connected(oid, outbox)
         await outbox.subscriptions_ready()
         if first:
-            self._core.dispatch(ev.OperatorConnected(oid, frozenset(operator.teams), operator.capacity))
+            # Awaited: the chats listed below must include any the connection brought back.
+            await self._core.ask(
+                ev.OperatorConnected(oid, frozenset(operator.teams), operator.capacity, self._core.process)
+            )
         await self._core.settle()
         for cid in self._engine.presence.operator(oid).chat_ids:
             await self._briefing.brief_operator(outbox, cid)
 
     async def left(self, outbox: Outbox, operator_id: int) -> None:
         if self._directory.disconnected(operator_id, outbox):
-            self._core.dispatch(ev.OperatorDisconnected(operator_id))
+            self._core.dispatch(ev.OperatorDisconnected(operator_id, self._core.process))
 
     def status(self, operator_id: int, status: str) -> None:
         self._core.dispatch(ev.OperatorStatusChanged(operator_id, status))

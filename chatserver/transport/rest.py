@@ -16,7 +16,14 @@ from .state import server_state
 
 
 async def healthz(request: Request) -> Response:
+    """Liveness: the process answers."""
     return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: routing works here (with several processes, the shared state is reachable)."""
+    ready = server_state(request.app).hub.ready
+    return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
 
 async def create_visitor_session(request: Request) -> Response:

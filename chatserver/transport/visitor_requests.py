@@ -138,7 +138,8 @@ class VisitorRequests:
                 visitor_id=visitor_id,
                 customer_id=customer_id,
             )
-            self._core.dispatch(
+            # Awaited: whether the visitor now waits in line is read just below.
+            await self._core.ask(
                 ev.ConversationOpened(cid, visitor_id, previous_operator_id=previous, locale=locale)
             )
             if self._engine.queue_view.is_waiting(cid):

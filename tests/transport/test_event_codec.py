@@ -15,6 +15,7 @@ SAMPLES: list[ev.Event] = [
     ev.OperatorDisconnected(3, process="p1"),
     ev.OperatorDisconnected(3, everywhere=True),
     ev.ProcessLost("p2"),
+    ev.OperatorUpdated(3, frozenset({"care"}), 4),
     ev.OperatorStatusChanged(3, "away"),
     ev.ConversationOpened(9, "v-1", previous_operator_id=3, team="care", locale="pl"),
     ev.ConversationRestored(9, "v-1", None, 12.5, team=None, locale="cs", left_message=True),
