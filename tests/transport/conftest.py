@@ -85,36 +85,19 @@ class Client:
 
 
 @dataclasses.dataclass
-class Server:
+class Endpoint:
+    """A server reached only over HTTP and websockets at a base URL: in this process or another."""
+
     base_url: str
     ws_url: str
-    app: Any
     http: httpx.AsyncClient
 
-    @property
-    def state(self) -> ServerState:
-        state: ServerState = self.app.state.chat
-        return state
-
-    async def add_operator(
-        self, name: str, *, capacity: int = 3, teams: tuple[str, ...] = (), role: str = "operator"
-    ) -> tuple[int, str]:
-        """Create an account through the repository and log it in over HTTP; (id, token)."""
-        email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@test.example"
-        operator = await self.state.writer.run(
-            repo.create_operator,
-            email=email,
-            name=name,
-            title="Customer care",
-            role=role,
-            capacity=capacity,
-            teams=teams,
-            password_hash=hash_password("pw"),
-            now=time.time(),
-        )
-        response = await self.http.post("/api/operators/login", json={"email": email, "password": "pw"})
+    async def login(self, email: str, password: str) -> str:
+        """Sign an operator in over HTTP; their token."""
+        response = await self.http.post("/api/operators/login", json={"email": email, "password": password})
         assert response.status_code == 200, response.text
-        return operator.id, response.json()["token"]
+        token: str = response.json()["token"]
+        return token
 
     async def visitor_session(self, **body: Any) -> dict[str, Any]:
         response = await self.http.post("/api/visitor/sessions", json=body)
@@ -141,6 +124,36 @@ class Server:
             await client.expect("status")
         return client
 
+
+@dataclasses.dataclass
+class Server(Endpoint):
+    """A server running in this test's event loop: its app and state are at hand."""
+
+    app: Any
+
+    @property
+    def state(self) -> ServerState:
+        state: ServerState = self.app.state.chat
+        return state
+
+    async def add_operator(
+        self, name: str, *, capacity: int = 3, teams: tuple[str, ...] = (), role: str = "operator"
+    ) -> tuple[int, str]:
+        """Create an account through the repository and log it in over HTTP; (id, token)."""
+        email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@test.example"
+        operator = await self.state.writer.run(
+            repo.create_operator,
+            email=email,
+            name=name,
+            title="Customer care",
+            role=role,
+            capacity=capacity,
+            teams=teams,
+            password_hash=hash_password("pw"),
+            now=time.time(),
+        )
+        return operator.id, await self.login(email, "pw")
+
     async def settle(self) -> None:
         await self.state.hub.settle()
 
@@ -164,7 +177,7 @@ async def run_server(settings: Settings) -> AsyncIterator[Server]:
         await asyncio.sleep(0.01)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
         try:
-            yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, http)
+            yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", http, app)
         finally:
             server.should_exit = True
             await task
