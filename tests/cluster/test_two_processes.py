@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from .conftest import Cluster, ClusterFactory
-
-not_shared_yet = pytest.mark.xfail(strict=False, reason="routing is not shared across processes yet")
 
 
 async def test_one_process_on_postgresql_and_redis_serves_a_visitor_end_to_end(
@@ -31,7 +27,6 @@ async def test_one_process_on_postgresql_and_redis_serves_a_visitor_end_to_end(
     await operator.close()
 
 
-@not_shared_yet
 async def test_a_visitor_on_one_process_is_served_by_the_only_operator_on_another(cluster: Cluster) -> None:
     anna = await cluster.add_operator("Anna")
     operator = await cluster[1].operator(await cluster.sign_in(anna, on=1))
@@ -51,7 +46,6 @@ async def test_a_visitor_on_one_process_is_served_by_the_only_operator_on_anothe
     await operator.close()
 
 
-@not_shared_yet
 async def test_visitors_arriving_on_both_processes_queue_in_arrival_order(cluster: Cluster) -> None:
     anna = await cluster.add_operator("Anna", capacity=1)
     operator = await cluster[1].operator(await cluster.sign_in(anna, on=1))
