@@ -193,6 +193,11 @@ class Hub:
         """Routing works here: always with one process; with several, while the shared log answers."""
         return self.cluster is None or (self.cluster.ready and self.cluster.healthy)
 
+    @property
+    def leading(self) -> bool:
+        """This process runs the timers and the shared part of effects (always, with one process)."""
+        return self.cluster is None or (self.ready and self.cluster.leading)
+
     async def _restore_from_storage(self) -> None:
         """Feed the core every open conversation from storage (the record)."""
         left_message = await self.etiquette.rebuild()
