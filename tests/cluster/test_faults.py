@@ -19,6 +19,7 @@ from .conftest import Cluster, ClusterFactory, RedisServer
 
 LEASE_S = 3.0  # ClusterMember's default lease
 GRACE_S = 3.0
+OUTAGE_S = 4.0
 LOST_TEXT = "Your consultant lost their connection"
 
 
@@ -271,6 +272,7 @@ async def test_a_redis_restart_loses_no_queue_operator_or_message(
 
     private_redis.stop()
     down = await wait_until_ready(cluster, [0, 1], ready=False, timeout=5)
+    await asyncio.sleep(OUTAGE_S)  # the outage itself: long enough for every retry to back off
     private_redis.start()
     up = await wait_until_ready(cluster, [0, 1], ready=True, timeout=10)
     print(f"not ready {down:.2f} s after Redis stopped; ready again {up:.2f} s after it was back")
