@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 Arg = str | int
 _Item = tuple[tuple[Arg, ...], "asyncio.Future[Any] | None"]
 
-_MAX_BACKOFF_S = 5.0
+_MAX_BACKOFF_S = 1.0  # Redis back after an outage: commands flow again within a second
 
 
 class CommandBatcher:

@@ -7,7 +7,10 @@ second task batches SUBSCRIBE/UNSUBSCRIBE so a thousand chats opening at once
 cost one command, not a thousand round trips.
 
 Redis pub/sub is at-most-once: messages published while this connection is
-down are not seen (redis-py reconnects and resubscribes). Chat history must
+down are not seen. When a read fails (Redis restarted, the connection cut) the
+reader reconnects at once and then with a backoff capped at a second, and
+redis-py subscribes every channel again as the connection comes back;
+``connected`` is false in between, so readiness can say so. Chat history must
 come from storage, not from the broker.
 """
 
@@ -24,7 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_MAX_BACKOFF_S = 5.0
+_MIN_BACKOFF_S = 0.05
+_MAX_BACKOFF_S = 1.0  # a lost subscriber misses every message: never wait long to come back
 
 
 class ChannelFanout:
@@ -38,10 +42,12 @@ class ChannelFanout:
         self._ready: dict[str, asyncio.Future[None]] = {}
         self._changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.connected = False  # the pub/sub connection is up (and resubscribed)
 
     async def start(self) -> None:
         """Open the pub/sub connection and start the reader and the (un)subscriber."""
         await self._pubsub.connect()
+        self.connected = True
         self._tasks = [
             asyncio.create_task(self._read(), name="broker-pubsub-reader"),
             asyncio.create_task(self._sync(), name="broker-pubsub-sync"),
@@ -87,16 +93,14 @@ class ChannelFanout:
         await self._pubsub.aclose()
 
     async def _read(self) -> None:
-        backoff = 0.05
         while True:
             try:
                 message: dict[str, Any] | None = await self._pubsub.get_message(timeout=None)
             except Exception as exc:
-                log.warning("redis pub/sub read failed (%s); retrying in %.2fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, _MAX_BACKOFF_S)
+                log.warning("redis pub/sub read failed (%s); reconnecting", exc)
+                self.connected = False
+                await self._reconnect()
                 continue
-            backoff = 0.05
             if message is None:
                 continue
             kind = message["type"]
@@ -105,6 +109,21 @@ class ChannelFanout:
                     sub.deliver(message["data"])
             elif kind == "subscribe":
                 self._confirmed(message["channel"])
+
+    async def _reconnect(self) -> None:
+        """Connect again (redis-py then subscribes every channel again), retrying with a short backoff."""
+        backoff = _MIN_BACKOFF_S
+        while True:
+            try:
+                await self._pubsub.connect()
+            except Exception as exc:
+                log.debug("redis pub/sub reconnect failed (%s); retrying in %.2fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF_S)
+                continue
+            log.info("redis pub/sub connection is back; channels subscribed again")
+            self.connected = True
+            return
 
     def _confirmed(self, channel: str) -> None:
         self._requested.discard(channel)
@@ -117,7 +136,7 @@ class ChannelFanout:
 
     async def _sync(self) -> None:
         """Bring Redis's subscriptions in line with the local subscribers."""
-        backoff = 0.05
+        backoff = _MIN_BACKOFF_S
         while True:
             await self._changed.wait()
             self._changed.clear()
@@ -139,4 +158,4 @@ class ChannelFanout:
                 backoff = min(backoff * 2, _MAX_BACKOFF_S)
                 self._changed.set()
                 continue
-            backoff = 0.05
+            backoff = _MIN_BACKOFF_S

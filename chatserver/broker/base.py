@@ -78,6 +78,11 @@ class Broker(ABC):
     async def connect(self) -> None:
         """Open connections and start background tasks."""
 
+    @property
+    def healthy(self) -> bool:
+        """Subscriptions receive what is published now (false while a backend reconnects)."""
+        return True
+
     @abstractmethod
     async def disconnect(self) -> None:
         """Deliver what is still buffered, end all subscriptions, close connections."""

@@ -73,6 +73,11 @@ class RedisBroker(Broker):
         batcher.start()
         self._client, self._batcher, self._fanout = client, batcher, fanout
 
+    @property
+    def healthy(self) -> bool:
+        """See `Broker.healthy`: the pub/sub connection is up and its channels subscribed."""
+        return self._fanout is not None and self._fanout.connected
+
     async def disconnect(self) -> None:
         """Send what is still queued, end subscriptions, close connections."""
         client, batcher, fanout = self._client, self._batcher, self._fanout

@@ -190,8 +190,14 @@ class Hub:
 
     @property
     def ready(self) -> bool:
-        """Routing works here: always with one process; with several, while the shared log answers."""
-        return self.cluster is None or (self.cluster.ready and self.cluster.healthy)
+        """Routing works here: always with one process; with several, while the shared log and
+        the broker's fan-out answer."""
+        return self.cluster is None or (self.cluster.ready and self.cluster.healthy and self.broker.healthy)
+
+    @property
+    def leading(self) -> bool:
+        """This process runs the timers and the shared part of effects (always, with one process)."""
+        return self.cluster is None or (self.ready and self.cluster.leading)
 
     async def _restore_from_storage(self) -> None:
         """Feed the core every open conversation from storage (the record)."""
