@@ -21,6 +21,7 @@ import sys
 import time
 from array import array
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from _relay_net import WSClient, http_json, ws_connect
@@ -91,6 +92,7 @@ class Worker:
         self.cpu_window = 0.0
         self.holding = False
         self.deflate_sockets = 0
+        self.cross: set[int] = set()  # chats whose visitor is another worker's
 
     # -- bookkeeping ------------------------------------------------------
     def error(self, kind: str, detail: str) -> None:
@@ -178,10 +180,15 @@ class Worker:
             return None
         return str(body["token"])
 
-    async def open_chats(self) -> int:
-        """Connect visitors; outside the idle phase also open and route each chat."""
+    async def open_chats(self, route_cmd: Callable[[], Awaitable[Any]] | None = None) -> int:
+        """Connect visitors; outside the idle phase also open and route each chat.
+
+        With ``sync_route`` every visitor connects first; after ``connected`` the worker waits
+        for the parent's ``route`` (``route_cmd``) and then sends all first messages at once.
+        """
         lo, hi = self.cfg["chat_lo"], self.cfg["chat_hi"]
         timeout = self.cfg.get("setup_timeout", 60)
+        sync = bool(self.cfg.get("sync_route")) and self.phase != "idle"
 
         async def one(chat: int) -> None:
             async with self.sem:
@@ -194,11 +201,18 @@ class Worker:
                 if not await v.connect(token, chat):
                     return
             self.visitors.append(v)
-            if self.phase != "idle":
+            if self.phase != "idle" and not sync:
                 v.wait_for("assigned")
                 v.send_next()  # message 0 opens the chat (warm-up, not measured)
 
         await asyncio.gather(*(one(c) for c in range(lo, hi)))
+        if sync:
+            emit("connected", visitors=len(self.visitors))
+            if route_cmd is not None:
+                await route_cmd()
+            for v in self.visitors:
+                v.wait_for("assigned")
+                v.send_next()
         if self.phase == "idle":
             return len(self.visitors)
         waits = [v.waiter for v in self.visitors if v.waiter is not None]
@@ -211,6 +225,16 @@ class Worker:
             else:
                 self.error("unassigned", f"chat {v.chat} not assigned after {timeout}s")
         return routed
+
+    def routing(self) -> dict[str, Any]:
+        """When first messages went out and chats were assigned (for the parent)."""
+        firsts = [v.times[0] for v in self.visitors if v.times]
+        done = [v for v in self.visitors if v.assigned_ns and v.times]
+        return {
+            "first_send_ns": min(firsts) if firsts else 0,
+            "last_assigned_ns": max((v.assigned_ns for v in done), default=0),
+            "route_ns": [v.assigned_ns - v.times[0] for v in done],
+        }
 
     # -- measured window --------------------------------------------------
     async def window(self, t0: float) -> None:
@@ -339,6 +363,7 @@ class Worker:
             "cpu_total": cpu_s(),
             "write_backlog": self.write_backlog,
             "deflate_sockets": self.deflate_sockets,
+            "cross_chats": len(self.cross),
             "chat_acks": [v.win_acks for v in self.visitors if v.assigned],
         }
 
@@ -429,6 +454,7 @@ class Visitor(Peer):
         self.next_n = 0
         self.win_acks = 0
         self.assigned = False
+        self.assigned_ns = 0
         self.prefix = f"{w.run:08x}-{chat >> 16:04x}-{chat & 0xFFFF:04x}-0000-"
         self.head = f"bench {chat} "
 
@@ -469,6 +495,8 @@ class Visitor(Peer):
         if kind == "message":
             return
         if kind == "assigned":
+            if not self.assigned:
+                self.assigned_ns = time_ns()
             self.assigned = True
         elif kind == "closed":
             w.closed_frames += 1
@@ -519,6 +547,8 @@ class Operator(Peer):
         sent = int(parts[3])
         if chat >= w.chats_total:
             return
+        if not w.cfg["chat_lo"] <= chat < w.cfg["chat_hi"]:
+            w.cross.add(chat)
         recv = w.recv
         if n > recv[chat]:
             recv[chat] = n
@@ -550,8 +580,8 @@ async def amain() -> None:
     await w.connect_operators()
     emit("ops_ready", operators=len(w.operators))
     await command()  # open
-    routed = await w.open_chats()
-    emit("ready", visitors=len(w.visitors), routed=routed, operators=len(w.operators))
+    routed = await w.open_chats(command)
+    emit("ready", visitors=len(w.visitors), routed=routed, operators=len(w.operators), **w.routing())
     cmd = await command()  # go <t0>
     if w.phase == "idle":
         cpu0 = cpu_s()

@@ -67,6 +67,23 @@ async def all_expect(clients: list[Client], event: str, timeout: float) -> list[
         raise RuntimeError(f"client workers did not report {event!r} within {timeout:.0f}s") from None
 
 
+def pids_of(t: Target) -> list[int]:
+    """The server processes measured for a target."""
+    return t.pids or ([t.pid] if t.pid is not None else [])
+
+
+def cpu_of(t: Target) -> float | None:
+    """CPU seconds of all of a target's processes."""
+    vals = [cpu_seconds(p) for p in pids_of(t)]
+    return None if not vals or None in vals else sum(v or 0.0 for v in vals)
+
+
+def rss_of(t: Target) -> float | None:
+    """Resident memory of all of a target's processes, in MB."""
+    vals = [rss_mb(p) for p in pids_of(t)]
+    return None if not vals or None in vals else sum(v or 0.0 for v in vals)
+
+
 def split(n: int, parts: int) -> list[tuple[int, int]]:
     """Contiguous [lo, hi) ranges of ``range(n)``."""
     bounds = [n * i // parts for i in range(parts + 1)]
@@ -86,7 +103,7 @@ async def run_phase(t: Target, phase: str, args: argparse.Namespace, tmp: Path, 
         src = [f"127.0.0.{j + 1}" for j in range(math.ceil(2 * chats / 8000))]
     run_id = random.getrandbits(32)
     res: dict[str, Any] = {"phase": phase, "target": t.label, "chats": chats, "procs": procs}
-    res["rss_before"] = rss_mb(t.pid)
+    res["rss_before"] = rss_of(t)
     res["src_addrs"] = len(src) or 1
     ranges = split(chats, procs)
     op_socket_ranges = split(chats, procs)
@@ -105,7 +122,7 @@ async def run_phase(t: Target, phase: str, args: argparse.Namespace, tmp: Path, 
                 "mode": t.mode,
                 "phase": phase,
                 "host": t.host,
-                "port": t.port,
+                "port": t.ports[p % len(t.ports)] if t.ports else t.port,
                 "origin": t.origin,
                 "compression": args.compression,
                 "chat_lo": lo,
@@ -124,6 +141,7 @@ async def run_phase(t: Target, phase: str, args: argparse.Namespace, tmp: Path, 
                 "results": str(tmp / f"res-{phase}-{t.mode}-{p}"),
                 "setup_timeout": setup,
                 "connect_concurrency": 100,
+                "sync_route": bool(getattr(args, "sync_route", False)),
             }
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -140,27 +158,38 @@ async def run_phase(t: Target, phase: str, args: argparse.Namespace, tmp: Path, 
         opened = time.time()
         for c in clients:
             c.send("open")
+        if getattr(args, "sync_route", False):
+            # every visitor connected first; then all first messages at once, so the
+            # routing time is measured apart from the connects
+            await all_expect(clients, "connected", setup + 30)
+            for c in clients:
+                c.send("route")
         ready = await all_expect(clients, "ready", 2 * setup + 60)
         res["setup_s"] = time.time() - opened
         res["visitors"] = sum(e["visitors"] for e in ready)
         res["routed"] = sum(e["routed"] for e in ready)
+        firsts = [e["first_send_ns"] for e in ready if e.get("first_send_ns")]
+        lasts = [e["last_assigned_ns"] for e in ready if e.get("last_assigned_ns")]
+        if firsts and lasts:
+            res["route_wall_s"] = (max(lasts) - min(firsts)) / 1e9
+        res["route_lat"] = sorted(x for e in ready for x in e.get("route_ns", []))
         t0 = time.time() + 0.5
         for c in clients:
             c.send(f"go {t0}")
         await asyncio.sleep(max(0.0, t0 - time.time()))
-        cpu0 = cpu_seconds(t.pid)
+        cpu0 = cpu_of(t)
         busy0 = machine_busy()
         if phase == "idle":
-            peak = rss_mb(t.pid) or 0.0
+            peak = rss_of(t) or 0.0
             end = t0 + args.duration
             while time.time() < end:
                 await asyncio.sleep(min(1.0, max(0.0, end - time.time())))
-                peak = max(peak, rss_mb(t.pid) or 0.0)
-            res["rss_held"] = rss_mb(t.pid)
+                peak = max(peak, rss_of(t) or 0.0)
+            res["rss_held"] = rss_of(t)
             res["rss_peak"] = peak
         else:
             await asyncio.sleep(max(0.0, t0 + args.duration - time.time()))
-        cpu1 = cpu_seconds(t.pid)
+        cpu1 = cpu_of(t)
         res["machine_cpu"] = (machine_busy() - busy0) / args.duration
         if cpu0 is not None and cpu1 is not None:
             res["server_cpu"] = (cpu1 - cpu0) / args.duration
@@ -200,7 +229,7 @@ def merge(res: dict[str, Any], done: list[dict[str, Any]], tmp: Path, phase: str
     keys = (
         "visitors sent sent_window acks_window recv_window delivered lost dup_msgs seq_gaps "
         "seq_dups unexpected_closes closed_frames stalled oldest_ns write_backlog "
-        "max_stalled_at_once deflate_sockets"
+        "max_stalled_at_once deflate_sockets cross_chats"
     ).split()
     for k in keys:
         vals = [d.get(k, 0) for d in done]

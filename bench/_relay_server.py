@@ -43,6 +43,11 @@ class Target:
     log: Path | None = None
     origin: str | None = None
     operators: list[dict[str, Any]] = field(default_factory=list)
+    # several processes behind one target (bench/cluster.py): client worker p talks to
+    # ports[p % len(ports)]; CPU and RSS are summed over pids
+    ports: list[int] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
 
 def free_port() -> int:
@@ -59,7 +64,7 @@ def tail(path: Path | None, lines: int = 25) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-async def wait_healthy(t: Target, timeout: float) -> None:
+async def wait_healthy(t: Target, timeout: float, port: int | None = None) -> None:
     """Poll ``GET /healthz`` until 200, the process dies, or ``timeout``."""
     deadline = time.time() + timeout
     last = ""
@@ -67,7 +72,7 @@ async def wait_healthy(t: Target, timeout: float) -> None:
         if t.proc is not None and t.proc.poll() is not None:
             raise RuntimeError(f"{t.label} exited with code {t.proc.returncode}; log:\n{tail(t.log)}")
         try:
-            status, body = await http_json(t.host, t.port, "GET", "/healthz", timeout=2)
+            status, body = await http_json(t.host, port or t.port, "GET", "/healthz", timeout=2)
             if status == 200:
                 return
             last = f"HTTP {status} {body}"
