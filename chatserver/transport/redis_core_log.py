@@ -13,7 +13,6 @@ so that nobody who can write to Redis can make a process load arbitrary data.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("chatserver.cluster")
 
 DEFAULT_PREFIX = "chat:core:"
+_BLOCK_MS = 250  # how long one read waits for new entries (and so how long stopping may take)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,7 @@ class RedisLog(CoreLog):
         self._outgoing: list[str] = []
         self._flushing: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._reading = False
         self.position = "0-0"  # the last entry delivered here
         self.healthy = False
 
@@ -141,21 +142,32 @@ class RedisLog(CoreLog):
     # ------------------------------------------------------------------ reading
 
     async def start(self) -> None:
+        self._reading = True
         self._reader = asyncio.get_running_loop().create_task(self._read_forever(), name="core-log-reader")
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
+        """Stop reading after the current blocking read (at most ``_BLOCK_MS``).
+
+        The reader is asked to stop rather than cancelled: a cancelled ``XREAD`` can leave
+        redis-py waiting on its connection forever.
+        """
+        reader, self._reader = self._reader, None
+        self._reading = False
+        if reader is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(reader), _BLOCK_MS / 1000 * 4)
+        except TimeoutError:
+            reader.cancel()
+            if self._reader_client is not None:
+                await self._reader_client.connection_pool.disconnect()
 
     async def _read_forever(self) -> None:
         assert self._reader_client is not None and self._deliver is not None
         client, deliver = self._reader_client, self._deliver
-        while True:
+        while self._reading:
             try:
-                reply: Any = await client.xread({self._stream: self.position}, block=1000, count=1000)
+                reply: Any = await client.xread({self._stream: self.position}, block=_BLOCK_MS, count=1000)
             except asyncio.CancelledError:
                 raise
             except Exception:
