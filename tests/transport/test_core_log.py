@@ -133,7 +133,7 @@ async def test_a_snapshot_not_signed_with_the_secret_is_ignored(redis_url: str) 
     loaded = await core_log.load_snapshot()
     assert loaded is not None and (loaded.epoch, loaded.at, loaded.state) == ("e1", "5-0", {"state": 1})
     client = aioredis.Redis.from_url(redis_url)
-    raw = await client.get(prefix + "snapshot")
+    raw: bytes = await client.get(prefix + "snapshot")  # type: ignore[assignment]
     await client.set(prefix + "snapshot", raw[:40] + b"x" + raw[41:])
     assert await core_log.load_snapshot() is None
     await client.aclose()
