@@ -78,7 +78,8 @@ class ClusterMember:
 
     @property
     def healthy(self) -> bool:
-        return self._log.healthy
+        """The shared log answers and nothing is held back waiting for it."""
+        return self._log.healthy and not self._log.paused
 
     @property
     def leading(self) -> bool:
@@ -158,6 +159,10 @@ class ClusterMember:
                 if await self._log.epoch() != self.epoch:
                     await self._resync()
                     continue
+                if self._log.paused:
+                    # Redis answered again and still holds our era: send what was held.
+                    log.info("the shared routing state is reachable again")
+                    self._log.resume()
                 leading = await self._broker.claim(LEADER_KEY, self.process, ttl_s=self._lease_s)
                 if leading != self.leading:
                     log.info("this process %s the leader", "is now" if leading else "is no longer")
@@ -191,11 +196,13 @@ class ClusterMember:
         """The shared state is gone (Redis lost it): take the rebuilt state, announce our operators."""
         log.warning("the shared routing state was lost; resynchronising")
         self.ready = False
+        self._log.pause()
         before = self._core.engine.presence
         await self._log.stop()
         self._core.lead(False)
         self._lost_reported.clear()
         await self._take_or_build_state()
         await self._log.start()
+        self._log.resume()
         await self._on_resync(before)
         self.ready = True

@@ -83,6 +83,7 @@ class RedisLog(CoreLog):
         self._flushing: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._reading = False
+        self.paused = False
         self.position = "0-0"  # the last entry delivered here
         self.healthy = False
 
@@ -113,15 +114,29 @@ class RedisLog(CoreLog):
 
     def append(self, entry: Entry) -> None:
         self._outgoing.append(encode_entry(entry))
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self.paused or not self._outgoing:
+            return
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    def pause(self) -> None:
+        """Hold appended entries here (Redis was lost: they must not go into a log about to be
+        replaced); `resume` sends them once this process has the service's current state."""
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self._schedule_flush()
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(0)  # everything appended in this turn of the loop goes in one pipeline
         await self._flush()
 
     async def _flush(self) -> None:
-        while self._outgoing:
+        while self._outgoing and not self.paused:
             batch, self._outgoing = self._outgoing, []
             pipe = self._redis().pipeline(transaction=False)
             for raw in batch:
@@ -129,9 +144,13 @@ class RedisLog(CoreLog):
             try:
                 await pipe.execute()
             except Exception:
-                # Not in the log, so applied nowhere: the same as a request lost with its socket.
-                log.exception("could not append %d core entries", len(batch))
+                # Kept, in order, for when Redis is back: a request waits instead of being lost.
+                # (Entries of a pipeline cut short may then go in twice; the core takes every
+                # event twice without harm, and a fired timer counts once.)
+                log.warning("could not append %d core entries; holding them", len(batch))
+                self._outgoing[:0] = batch
                 self.healthy = False
+                self.pause()
                 return
 
     async def latest(self) -> str:
@@ -174,6 +193,7 @@ class RedisLog(CoreLog):
                 if self.healthy:
                     log.exception("lost the core log")
                 self.healthy = False
+                self.pause()  # until the cluster member has checked the shared state is the same
                 await asyncio.sleep(0.5)
                 continue
             self.healthy = True
