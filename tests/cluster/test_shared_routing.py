@@ -133,3 +133,37 @@ async def test_silence_timers_fire_once_across_three_processes(start_cluster: Cl
     assert len(holding_lines) == 1
     for client in (visitor, operator):
         await client.close()
+
+
+async def test_a_transfer_offer_lapses_once_across_three_processes(start_cluster: ClusterFactory) -> None:
+    cluster = await start_cluster(3, CHAT_TRANSFER_OFFER_S="1", CHAT_TRANSFER_MAX_OFFERS="1")
+    anna_account = await cluster.add_operator("Anna")
+    boris_account = await cluster.add_operator("Boris", teams=("billing",))
+    anna = await cluster[0].operator(await cluster.sign_in(anna_account, on=0))
+    visitor, _ = await cluster[2].visitor()
+    await visitor.say("My invoice has the wrong address")
+    cid = (await anna.expect("assigned"))["conversation_id"]
+    boris = await cluster[1].operator(await cluster.sign_in(boris_account, on=1))
+    await anna.send(
+        {
+            "type": "transfer",
+            "conversation_id": cid,
+            "to": {"team": "billing"},
+            "reason": REASON,
+            "benefit": BENEFIT,
+        }
+    )
+    await boris.expect("transfer_offer", conversation_id=cid)
+    # Boris does not answer: the offer lapses once, and the chat comes back to Anna once.
+    await boris.expect("transfer_offer_withdrawn", conversation_id=cid, reason="expired")
+    await visitor.expect("transfer_update", conversation_id=cid, status="returned")
+    await anna.expect("transfer_status", conversation_id=cid, status="returned")
+    # Anything that fired twice would have arrived before the reply that follows it.
+    await anna.say("I will sort it out myself", conversation_id=cid)
+    await visitor.expect("message", sender="operator", text="I will sort it out myself")
+    assert [f for f in boris.seen if f.get("type") == "transfer_offer_withdrawn"] == [
+        {"type": "transfer_offer_withdrawn", "conversation_id": cid, "reason": "expired"}
+    ]
+    assert len([f for f in visitor.seen if f.get("type") == "transfer_update"]) == 1
+    for client in (visitor, anna, boris):
+        await client.close()
