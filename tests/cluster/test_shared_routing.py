@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from .conftest import ClusterFactory
+from tests.transport.conftest import Client
+
+from .conftest import Cluster, ClusterFactory
 
 REASON = "Billing can change the invoice address"
 BENEFIT = "It is fixed today, in this chat"
+
+
+async def _transfer_to_billing(cluster: Cluster) -> tuple[Client, Client, Client, dict[str, Any], int]:
+    """Anna (process 0) serves a visitor (process 2) and hands the chat to billing, where Boris
+    (process 1) is; the visitor's session comes back with Anna's id as ``anna_id``."""
+    anna_account = await cluster.add_operator("Anna")
+    boris_account = await cluster.add_operator("Boris", teams=("billing",))
+    anna = await cluster[0].operator(await cluster.sign_in(anna_account, on=0))
+    visitor, session = await cluster[2].visitor()
+    await visitor.say("My invoice has the wrong address")
+    cid = (await anna.expect("assigned"))["conversation_id"]
+    boris = await cluster[1].operator(await cluster.sign_in(boris_account, on=1))
+    transfer = {"type": "transfer", "conversation_id": cid, "to": {"team": "billing"}}
+    await anna.send({**transfer, "reason": REASON, "benefit": BENEFIT})
+    return anna, boris, visitor, {**session, "anna_id": anna_account.id}, cid
 
 
 async def test_racing_visitors_on_three_processes_never_exceed_capacity_or_share_a_chat(
@@ -71,29 +89,13 @@ async def test_a_transfer_from_an_operator_on_one_process_to_a_colleague_on_anot
     start_cluster: ClusterFactory,
 ) -> None:
     cluster = await start_cluster(3)
-    anna_account = await cluster.add_operator("Anna")
-    boris_account = await cluster.add_operator("Boris", teams=("billing",))
-    anna = await cluster[0].operator(await cluster.sign_in(anna_account, on=0))
-    visitor, session = await cluster[2].visitor()
-    await visitor.say("My invoice has the wrong address")
-    cid = (await anna.expect("assigned"))["conversation_id"]
-    boris = await cluster[1].operator(await cluster.sign_in(boris_account, on=1))
-
-    await anna.send(
-        {
-            "type": "transfer",
-            "conversation_id": cid,
-            "to": {"team": "billing"},
-            "reason": REASON,
-            "benefit": BENEFIT,
-        }
-    )
+    anna, boris, visitor, session, cid = await _transfer_to_billing(cluster)
     announced = await visitor.expect("transfer", conversation_id=cid)
     assert REASON in announced["text"] and BENEFIT in announced["text"]
     assert announced["low_s"] <= announced["estimated_wait_s"] <= announced["high_s"]
     offer = await boris.expect("transfer_offer", conversation_id=cid)
     assert (offer["reason"], offer["benefit"]) == (REASON, BENEFIT)
-    assert offer["from"]["id"] == anna_account.id and offer["visitor"]["id"] == session["visitor_id"]
+    assert offer["from"]["id"] == session["anna_id"] and offer["visitor"]["id"] == session["visitor_id"]
     assert offer["transcript"][0]["text"] == "My invoice has the wrong address"
     await anna.expect("transfer_status", conversation_id=cid, status="offering")
 
@@ -137,22 +139,7 @@ async def test_silence_timers_fire_once_across_three_processes(start_cluster: Cl
 
 async def test_a_transfer_offer_lapses_once_across_three_processes(start_cluster: ClusterFactory) -> None:
     cluster = await start_cluster(3, CHAT_TRANSFER_OFFER_S="1", CHAT_TRANSFER_MAX_OFFERS="1")
-    anna_account = await cluster.add_operator("Anna")
-    boris_account = await cluster.add_operator("Boris", teams=("billing",))
-    anna = await cluster[0].operator(await cluster.sign_in(anna_account, on=0))
-    visitor, _ = await cluster[2].visitor()
-    await visitor.say("My invoice has the wrong address")
-    cid = (await anna.expect("assigned"))["conversation_id"]
-    boris = await cluster[1].operator(await cluster.sign_in(boris_account, on=1))
-    await anna.send(
-        {
-            "type": "transfer",
-            "conversation_id": cid,
-            "to": {"team": "billing"},
-            "reason": REASON,
-            "benefit": BENEFIT,
-        }
-    )
+    anna, boris, visitor, _, cid = await _transfer_to_billing(cluster)
     await boris.expect("transfer_offer", conversation_id=cid)
     # Boris does not answer: the offer lapses once, and the chat comes back to Anna once.
     await boris.expect("transfer_offer_withdrawn", conversation_id=cid, reason="expired")

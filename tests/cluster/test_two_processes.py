@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.transport.conftest import Client
+
 from .conftest import Cluster, ClusterFactory
+
+
+async def _chat(visitor: Client, operator: Client, cid: int) -> None:
+    """The visitor is told who serves them; the first message and the reply each reach the other."""
+    told = await visitor.expect("assigned", conversation_id=cid)
+    assert told["operator"] == {"name": "Anna", "title": "Customer care"}
+    incoming = await operator.expect("message", conversation_id=cid, sender="visitor")
+    assert incoming["text"] == "Hello, my parcel did not arrive"
+    reply = await operator.say("Let me check that for you", conversation_id=cid)
+    got = await visitor.expect("message", sender="operator")
+    assert got["text"] == "Let me check that for you" and got["seq"] == reply["seq"] == 2
+    await visitor.close()
+    await operator.close()
 
 
 async def test_one_process_on_postgresql_and_redis_serves_a_visitor_end_to_end(
@@ -16,15 +31,7 @@ async def test_one_process_on_postgresql_and_redis_serves_a_visitor_end_to_end(
     visitor, _ = await cluster[0].visitor()
     await visitor.say("Hello, my parcel did not arrive")
     cid = (await operator.expect("assigned"))["conversation_id"]
-    told = await visitor.expect("assigned", conversation_id=cid)
-    assert told["operator"] == {"name": "Anna", "title": "Customer care"}
-    incoming = await operator.expect("message", conversation_id=cid, sender="visitor")
-    assert incoming["text"] == "Hello, my parcel did not arrive"
-    reply = await operator.say("Let me check that for you", conversation_id=cid)
-    got = await visitor.expect("message", sender="operator")
-    assert got["text"] == "Let me check that for you" and got["seq"] == reply["seq"] == 2
-    await visitor.close()
-    await operator.close()
+    await _chat(visitor, operator, cid)
 
 
 async def test_a_visitor_on_one_process_is_served_by_the_only_operator_on_another(cluster: Cluster) -> None:
@@ -35,15 +42,7 @@ async def test_a_visitor_on_one_process_is_served_by_the_only_operator_on_anothe
     assigned = await operator.expect("assigned")
     cid = assigned["conversation_id"]
     assert assigned["visitor"]["id"] == session["visitor_id"]
-    told = await visitor.expect("assigned", conversation_id=cid)
-    assert told["operator"] == {"name": "Anna", "title": "Customer care"}
-    incoming = await operator.expect("message", conversation_id=cid, sender="visitor")
-    assert incoming["text"] == "Hello, my parcel did not arrive"
-    reply = await operator.say("Let me check that for you", conversation_id=cid)
-    got = await visitor.expect("message", sender="operator")
-    assert got["text"] == "Let me check that for you" and got["seq"] == reply["seq"] == 2
-    await visitor.close()
-    await operator.close()
+    await _chat(visitor, operator, cid)
 
 
 async def test_visitors_arriving_on_both_processes_queue_in_arrival_order(cluster: Cluster) -> None:
