@@ -57,8 +57,8 @@ class TokenSigner:
 
     def check(self, token: object, *, kind: str, now: float) -> TokenClaims | None:
         """The claims if the token is ours, of this kind and unexpired; otherwise None."""
-        if not isinstance(token, str) or token.count(".") != 1:
-            return None
+        if not isinstance(token, str) or not token.isascii() or token.count(".") != 1:
+            return None  # compare_digest refuses non-ASCII text: such a token is simply not ours
         payload, signature = token.split(".")
         if not hmac.compare_digest(signature, self._sign(payload)):
             return None

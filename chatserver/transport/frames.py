@@ -10,9 +10,10 @@ server sends is built here, so that one kind of frame has one shape wherever it 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from chatserver.core.effects import Refused, TransferAlternative
 from chatserver.storage.records import StoredMessage
@@ -75,10 +76,13 @@ UNKNOWN_TRANSFER_TARGET = "unknown_transfer_target"
 NO_TRANSFER_OFFER = "no_transfer_offer"
 NO_TRANSFER = "no_transfer"
 NOT_WAITING = "not_waiting"
+RATE_LIMITED = "rate_limited"
 
 # --- websocket close codes -----------------------------------------------------------------
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
+CLOSE_POLICY = 1008  # a flood of frames, or a client that does not read what it is sent
+CLOSE_SEND_FAILED = 1011
 
 
 class FrameError(Exception):
@@ -102,18 +106,56 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def parse(text: str | bytes) -> dict[str, Any]:
-    """Decode one frame; it must be a JSON object with a string ``type``."""
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("a number too large for a float")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
+def _unicode_problem(data: Any) -> bool:
+    """Whether decoding gave a string that is not Unicode text (a lone surrogate escape, ``\\ud800``)."""
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return True
+    return False
+
+
+def parse(text: str | bytes) -> dict[str, Any]:
+    """Decode one frame; it must be a JSON object with a string ``type``.
+
+    Refused as ``invalid_json``: what is not UTF-8 JSON, NaN and Infinity, numbers beyond a
+    float, integers of more than 4300 digits, nesting too deep to decode, and strings holding
+    a lone surrogate (``"\\ud800"`` decodes but can never be stored or sent). A repeated key:
+    the last one counts.
+    """
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        data = _DECODER.decode(text)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise FrameError(INVALID_JSON, "the frame is not valid JSON") from None
+    if "\\u" in text and _unicode_problem(data):
+        raise FrameError(INVALID_JSON, "the frame holds a lone surrogate, which is not Unicode text")
     if not isinstance(data, dict):
         raise FrameError(INVALID_FRAME, "a frame must be a JSON object")
     kind = data.get("type")
     if not isinstance(kind, str):
         raise FrameError(MISSING_FIELD, "the frame has no string 'type'", _str_or_none(data.get("client_id")))
     return data
+
+
+def int64(value: Any) -> TypeGuard[int]:
+    """A whole number (not a bool) that storage can hold: a signed 64-bit integer."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
 def require(frame: dict[str, Any], *specs: FieldSpec) -> None:
@@ -125,7 +167,9 @@ def require(frame: dict[str, Any], *specs: FieldSpec) -> None:
                 raise FrameError(MISSING_FIELD, f"'{frame['type']}' needs '{spec.name}'", client_id)
             continue
         value = frame[spec.name]
-        if isinstance(value, bool) and spec.kind is int:
+        if spec.kind is int and not int64(value):
+            if isinstance(value, int) and not isinstance(value, bool):
+                raise FrameError(INVALID_FIELD, f"'{spec.name}' is out of range", client_id)
             raise FrameError(INVALID_FIELD, f"'{spec.name}' must be a number", client_id)
         if not isinstance(value, spec.kind):
             kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)

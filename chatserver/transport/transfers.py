@@ -41,7 +41,7 @@ log = logging.getLogger("chatserver.etiquette")
 
 
 def _int_field(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return f.int64(value)
 
 
 class Transfers:

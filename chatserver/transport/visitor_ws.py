@@ -27,7 +27,7 @@ def _resume_of(hello: dict[str, Any]) -> tuple[int, int] | None:
     if not isinstance(resume, dict):
         return None
     cid, last = resume.get("conversation_id"), resume.get("last_seq", 0)
-    if isinstance(cid, int) and not isinstance(cid, bool) and isinstance(last, int) and last >= 0:
+    if f.int64(cid) and f.int64(last) and last >= 0:
         return cid, last
     return None
 
