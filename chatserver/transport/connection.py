@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from chatserver.settings import Settings
 
 from . import frames as f
 from .auth import TokenClaims, TokenSigner
+from .frame_rate import ACCEPT, REFUSE, FrameRate
 from .outbox import Outbox
 
 log = logging.getLogger("chatserver.ws")
@@ -97,11 +99,43 @@ def check_message(frame: dict[str, Any], max_chars: int) -> tuple[str, str]:
     return client_id, text
 
 
-def make_outbox(websocket: WebSocket) -> Outbox:
+def make_outbox(websocket: WebSocket, settings: Settings) -> Outbox:
     async def close(code: int, reason: str) -> None:
         await websocket.close(code=code, reason=reason)
 
-    return Outbox(websocket.send_text, close)
+    return Outbox(
+        websocket.send_text,
+        close,
+        max_frames=settings.ws_send_queue_frames,
+        max_chars=settings.ws_send_queue_bytes,
+    )
+
+
+def frame_rate_for(settings: Settings) -> FrameRate | None:
+    """The socket's frame limit, or None when ``CHAT_WS_FRAMES_PER_S`` is 0 (no limit)."""
+    if settings.ws_frames_per_s <= 0:
+        return None
+    return FrameRate(rate=settings.ws_frames_per_s, burst=settings.ws_frames_burst)
+
+
+FLOOD_REASON = "too many frames"
+
+
+def rate_limited_frame(raw: str | bytes, retry_after_ms: int) -> str:
+    """The ``error`` frame for a frame refused unread; it names the frame's client_id when it has one."""
+    client_id: str | None = None
+    with contextlib.suppress(f.FrameError):
+        candidate = f.parse(raw).get("client_id")
+        client_id = candidate if isinstance(candidate, str) else None
+    frame: dict[str, Any] = {
+        "type": f.ERROR,
+        "code": f.RATE_LIMITED,
+        "message": "too many frames: slow down",
+        "retry_after_ms": retry_after_ms,
+    }
+    if client_id is not None:
+        frame["client_id"] = client_id
+    return f.encode(frame)
 
 
 MAX_MESSAGES_IN_FLIGHT = 32
@@ -145,6 +179,8 @@ async def serve_frames(
     *,
     pipelined: frozenset[str] = frozenset({f.MESSAGE}),
     unordered: frozenset[str] = frozenset({f.TYPING}),
+    rate: FrameRate | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Read frames until the socket closes; dispatch by ``type``; bad frames get an error frame.
 
@@ -153,7 +189,12 @@ async def serve_frames(
     At most ``MAX_MESSAGES_IN_FLIGHT`` of a socket's messages are in flight (backpressure);
     any other frame waits until those before it are done, so it sees their effects, except
     ``unordered`` ones (typing).
+
+    With a ``rate``, a frame over the socket's limit is not read: it gets a ``rate_limited``
+    error; a flood closes the socket with 1008. When the outbox overflows (the client does not
+    read), the loop ends at once, even while it waits for the next frame.
     """
+    reader = asyncio.current_task()
     in_flight: deque[asyncio.Future[Any]] = deque()
 
     async def drain(down_to: int) -> None:
@@ -163,16 +204,34 @@ async def serve_frames(
                 await asyncio.wait((pending,))  # its own callback reports how it ended
 
     try:
-        while True:
+        while not outbox.overflowed:
+            outbox.interrupt = reader.cancel if reader is not None else None
             try:
                 message = await websocket.receive()
             except (WebSocketDisconnect, RuntimeError):
                 return
+            except asyncio.CancelledError:
+                if outbox.overflowed and reader is not None and reader.uncancel() == 0:
+                    return
+                raise
+            finally:
+                outbox.interrupt = None
             if message["type"] == "websocket.disconnect":
                 return
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
+            if rate is not None:
+                verdict = rate.take(clock())
+                if verdict == ACCEPT:
+                    pass
+                elif verdict == REFUSE:
+                    outbox.put(rate_limited_frame(raw, rate.retry_after_ms()))
+                    continue
+                else:
+                    log.info("closing a socket that floods frames")
+                    await outbox.close(f.CLOSE_POLICY, FLOOD_REASON)
+                    return
             client_id: str | None = None
             try:
                 frame = f.parse(raw)
@@ -180,7 +239,7 @@ async def serve_frames(
                 kind = frame["type"]
                 handler = handlers.get(kind)
                 if handler is None:
-                    raise f.FrameError(f.UNKNOWN_TYPE, f"unknown frame type {kind!r}", client_id)
+                    raise f.FrameError(f.UNKNOWN_TYPE, f"unknown frame type {kind[:64]!r}", client_id)
             except f.FrameError as error:
                 outbox.put(error_frame_for(error, client_id))
                 continue

@@ -4,6 +4,11 @@ A slow or stuck socket only delays itself. Message frames carry their conversati
 the outbox drops repeats and, while a replay from storage is being read (``begin_sync`` …
 ``end_sync``), holds live messages back and then sends history and live ones in seq order
 without gaps or duplicates.
+
+The queue is bounded (frames and characters): a client that stops reading while frames keep
+coming would otherwise grow the server's memory without end. Past the bound the queue is
+dropped, the socket is closed with 1008 and its reader is woken so that the session ends and
+the hub forgets the socket's subscriptions.
 """
 
 from __future__ import annotations
@@ -15,12 +20,33 @@ from collections.abc import Awaitable, Callable
 SendText = Callable[[str], Awaitable[None]]
 CloseSocket = Callable[[int, str], Awaitable[None]]
 
+CLOSE_POLICY = 1008
+OVERFLOW_REASON = "the client is not reading what it is sent"
+CLOSE_TIMEOUT_S = 5.0  # a close frame stuck behind unread data is given up on after this
+
+UNBOUNDED = 1 << 62
+
 
 class Outbox:
-    def __init__(self, send: SendText, close: CloseSocket) -> None:
+    def __init__(
+        self,
+        send: SendText,
+        close: CloseSocket,
+        *,
+        max_frames: int = UNBOUNDED,
+        max_chars: int = UNBOUNDED,
+    ) -> None:
         self._send = send
         self._close = close
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._max_frames = max_frames
+        self._max_chars = max_chars
+        self.queued_chars = 0
+        self.overflowed = False
+        # Set by the reader while it waits for the next frame: wakes it when the outbox overflows.
+        self.interrupt: Callable[[], object] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._last_seq: dict[int, int] = {}
         self._syncing: set[int] = set()
         self._held: list[tuple[int | None, int, str]] = []
@@ -29,8 +55,30 @@ class Outbox:
         self.closed = False
 
     def put(self, text: str) -> None:
-        if not self.closed:
-            self._queue.put_nowait(text)
+        if self.closed:
+            return
+        self.queued_chars += len(text)
+        if self._queue.qsize() >= self._max_frames or self.queued_chars > self._max_chars:
+            self._overflow()
+            return
+        self._queue.put_nowait(text)
+
+    @property
+    def queued_frames(self) -> int:
+        return self._queue.qsize()
+
+    def _overflow(self) -> None:
+        """Too much unsent: drop it all, close the socket with 1008, wake the reader."""
+        self.closed = self.overflowed = True
+        self._queue = asyncio.Queue()
+        self.queued_chars = 0
+        if self._sender is not None:
+            self._sender.cancel()  # most likely waiting for the socket to drain, which it will not
+        self._closing = asyncio.get_running_loop().create_task(
+            self._close_quietly(CLOSE_POLICY, OVERFLOW_REASON)
+        )
+        if self.interrupt is not None:
+            self.interrupt()
 
     def deliver(self, conversation_id: int | None, seq: int, text: str) -> None:
         """A frame from a channel; message frames (seq > 0) are sent once each, in order.
@@ -76,6 +124,11 @@ class Outbox:
         for ready in pending:
             await ready
 
+    def start(self) -> asyncio.Task[None]:
+        """The task that sends queued frames until ``stop``."""
+        self._sender = asyncio.get_running_loop().create_task(self.run())
+        return self._sender
+
     async def run(self) -> None:
         """Send queued frames until ``stop``; a failed send ends the loop (the reader sees the close)."""
         queue = self._queue
@@ -83,6 +136,7 @@ class Outbox:
             text = await queue.get()
             if text is None:
                 return
+            self.queued_chars -= len(text)
             try:
                 await self._send(text)
             except Exception:
@@ -95,5 +149,15 @@ class Outbox:
 
     async def close(self, code: int, reason: str) -> None:
         self.stop()
+        await self._close_quietly(code, reason)
+
+    async def _close_quietly(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
-            await self._close(code, reason)
+            await asyncio.wait_for(self._close(code, reason), CLOSE_TIMEOUT_S)
+
+    async def finished(self) -> None:
+        """After ``stop``: wait for the sender and for a close under way."""
+        for task in (self._sender, self._closing):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

@@ -9,8 +9,6 @@ The endpoints only say how to find their account and which handlers they have.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -19,7 +17,7 @@ from starlette.websockets import WebSocket
 
 from . import frames as f
 from .auth import TokenClaims
-from .connection import Handler, close_quietly, make_outbox, open_session, serve_frames
+from .connection import Handler, close_quietly, frame_rate_for, make_outbox, open_session, serve_frames
 from .outbox import Outbox
 from .state import ServerState, server_state
 
@@ -72,17 +70,16 @@ async def serve_socket(websocket: WebSocket, kind: SocketKind[Account]) -> None:
     if account is None:
         await close_quietly(websocket, f.CLOSE_UNAUTHORIZED, kind.unknown_reason)
         return
-    outbox = make_outbox(websocket)
-    sender = asyncio.create_task(outbox.run())
+    outbox = make_outbox(websocket, state.settings)
+    outbox.start()
     session = kind.session(state, outbox, account, hello_frame)
     try:
         outbox.put(f.encode(session.welcome()))
         await session.joined()
         handlers = {f.HELLO: refuse_second_hello, **session.handlers()}
-        await serve_frames(websocket, outbox, handlers)
+        await serve_frames(websocket, outbox, handlers, rate=frame_rate_for(state.settings))
     finally:
         state.hub.forget(outbox)
         await session.left()
         outbox.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+        await outbox.finished()
