@@ -114,7 +114,10 @@ async def test_a_client_that_stops_reading_is_closed_and_the_others_go_on(
         while True:
             await asyncio.wait_for(stuck.recv(), 10)
     assert closed.value.rcvd is not None
-    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "the client is not reading what it is sent")
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+        1008,
+        "the client is not reading what it is sent",
+    )
     await operator.say("the other chat is fine", conversation_id=other_cid)
     await other.expect("message", text="the other chat is fine")
     await still_served(operator, operator=True)

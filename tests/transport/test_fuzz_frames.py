@@ -83,7 +83,9 @@ values = st.recursive(
 
 def frames(types: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     kind = st.one_of(st.sampled_from(types), values)
-    return st.builds(lambda t, rest: {**rest, "type": t}, kind, st.dictionaries(st.sampled_from(FIELDS), values))
+    return st.builds(
+        lambda t, rest: {**rest, "type": t}, kind, st.dictionaries(st.sampled_from(FIELDS), values)
+    )
 
 
 def drawn(types: list[str]) -> list[str]:
