@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             core_log=core_log,
             process=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}" if core_log else "",
             new_engine=new_engine,
+            db_ping_timeout_s=settings.db_ping_timeout_s,
         )
         app.state.chat = ServerState(
             settings=settings,

@@ -36,13 +36,14 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: routing works here (with several processes, the shared state is reachable).
+    """Readiness: the database answers and routing works here (with several processes, the
+    shared state is reachable).
 
     ``leader`` says whether this process runs the timers and the shared side effects (always
     true with one process): operators and tests can tell which process to watch.
     """
     hub = server_state(request.app).hub
-    ready = hub.ready
+    ready = await hub.ready_to_serve()
     return JSONResponse({"ready": ready, "leader": hub.leading}, status_code=200 if ready else 503)
 
 
