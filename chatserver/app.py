@@ -34,6 +34,7 @@ from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hold_api import hold_routes
 from chatserver.transport.http_edge import ApiError, api_error_handler
 from chatserver.transport.hub import Hub
+from chatserver.transport.limits import Limits
 from chatserver.transport.operator_ws import operator_endpoint
 from chatserver.transport.redis_core_log import RedisLog
 from chatserver.transport.state import Clock, ServerState
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             core_log=core_log,
             process=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}" if core_log else "",
             new_engine=new_engine,
+            db_ping_timeout_s=settings.db_ping_timeout_s,
         )
         app.state.chat = ServerState(
             settings=settings,
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             hub=hub,
             library=library,
             clock=clock,
+            limits=Limits(settings),
         )
         await hub.start()
         settle_heap()

@@ -119,6 +119,17 @@ class Settings:
     hold_interval_s: float = 45.0
     silence_s: float = 60.0
     promise_notice_s: float = 10.0
+    # Abuse limits (docs/protocol.md#limits); 0 switches a limit off. Counted per process.
+    trust_forwarded_for: bool = False
+    visitor_sessions_per_minute: int = 30
+    login_free_failures: int = 5
+    login_ip_free_failures: int = 20
+    login_lockout_s: float = 1.0
+    login_lockout_max_s: float = 900.0
+    sockets_per_ip: int = 200
+    sockets_per_visitor: int = 10
+    sockets_per_operator: int = 10
+    db_ping_timeout_s: float = 1.0
     demo: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -160,4 +171,14 @@ class Settings:
             hold_interval_s=_float(env, "CHAT_HOLD_INTERVAL_S", 45.0),
             silence_s=_float(env, "CHAT_SILENCE_S", 60.0),
             promise_notice_s=_float(env, "CHAT_PROMISE_NOTICE_S", 10.0),
+            trust_forwarded_for=_bool(env, "CHAT_TRUST_FORWARDED_FOR", False),
+            visitor_sessions_per_minute=_int(env, "CHAT_VISITOR_SESSIONS_PER_MINUTE", 30),
+            login_free_failures=_int(env, "CHAT_LOGIN_FREE_FAILURES", 5),
+            login_ip_free_failures=_int(env, "CHAT_LOGIN_IP_FREE_FAILURES", 20),
+            login_lockout_s=_float(env, "CHAT_LOGIN_LOCKOUT_S", 1.0),
+            login_lockout_max_s=_float(env, "CHAT_LOGIN_LOCKOUT_MAX_S", 900.0, minimum=1.0),
+            sockets_per_ip=_int(env, "CHAT_SOCKETS_PER_IP", 200),
+            sockets_per_visitor=_int(env, "CHAT_SOCKETS_PER_VISITOR", 10),
+            sockets_per_operator=_int(env, "CHAT_SOCKETS_PER_OPERATOR", 10),
+            db_ping_timeout_s=_float(env, "CHAT_DB_PING_TIMEOUT_S", 1.0, minimum=0.05),
         )

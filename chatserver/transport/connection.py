@@ -19,9 +19,13 @@ from chatserver.settings import Settings
 from . import frames as f
 from .auth import TokenClaims, TokenSigner
 from .frame_rate import ACCEPT, REFUSE, FrameRate
+from .limits import CLOSE_TOO_MANY
 from .outbox import Outbox
 
 log = logging.getLogger("chatserver.ws")
+
+# The server is going away (shutdown): sent once a socket's messages in flight are answered.
+CLOSE_GOING_AWAY = 1001
 
 Handler = Callable[[dict[str, Any]], Awaitable["asyncio.Future[Any] | None"]]
 
@@ -53,6 +57,8 @@ async def await_hello(
         await close_quietly(websocket, f.CLOSE_UNAUTHORIZED, "no hello in time")
         return None
     if message["type"] == "websocket.disconnect":
+        # The client left, or the server is shutting down (then this close reaches it).
+        await close_quietly(websocket, CLOSE_GOING_AWAY, "server shutting down")
         return None
     try:
         frame = f.parse(message.get("text") or message.get("bytes") or b"")
@@ -71,13 +77,26 @@ async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
 
 
 async def open_session(
-    websocket: WebSocket, settings: Settings, signer: TokenSigner, kind: str, *, clock: Callable[[], float]
+    websocket: WebSocket,
+    settings: Settings,
+    signer: TokenSigner,
+    kind: str,
+    *,
+    clock: Callable[[], float],
+    over_limit: str | None = None,
 ) -> tuple[TokenClaims, dict[str, Any]] | None:
-    """Origin check, handshake and hello, the same for both endpoints; None when the socket was refused."""
+    """Origin check, handshake and hello, the same for both endpoints; None when the socket was refused.
+
+    ``over_limit`` (a reason) refuses the socket right after the handshake with close 4429,
+    before any hello is read.
+    """
     if not origin_allowed(websocket, settings):
         await refuse_origin(websocket)
         return None
     await websocket.accept()
+    if over_limit is not None:
+        await close_quietly(websocket, CLOSE_TOO_MANY, over_limit)
+        return None
     return await await_hello(
         websocket, signer=signer, kind=kind, timeout_s=settings.hello_timeout_s, clock=clock
     )

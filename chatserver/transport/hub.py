@@ -39,6 +39,7 @@ from .open_conversations import OpenConversations
 from .operator_requests import OperatorRequests
 from .outbox import Outbox
 from .promises import PromiseRecorder
+from .readiness import DatabaseProbe
 from .redis_core_log import RedisLog
 from .suggestion_worker import SuggestionWorker
 from .transfers import Transfers
@@ -65,6 +66,7 @@ class Hub:
         core_log: CoreLog | None = None,
         process: str = "",
         new_engine: Callable[[], Engine] | None = None,
+        db_ping_timeout_s: float = 1.0,
     ) -> None:
         self.engine = engine
         self.broker = broker
@@ -85,6 +87,7 @@ class Hub:
                 on_resync=self._announce_operators,
             )
         self.channels = Channels(broker)
+        self.database = DatabaseProbe(writer, clock, timeout_s=db_ping_timeout_s)
         self.relay = MessageRelay(writer, self.channels, clock)
         self.directory = OperatorDirectory(writer)
         self.conversations = OpenConversations(writer, clock)
@@ -193,6 +196,11 @@ class Hub:
         """Routing works here: always with one process; with several, while the shared log and
         the broker's fan-out answer."""
         return self.cluster is None or (self.cluster.ready and self.cluster.healthy and self.broker.healthy)
+
+    async def ready_to_serve(self) -> bool:
+        """``ready`` and the database answers (checked at most once a second)."""
+        database = await self.database.check()
+        return self.ready and database
 
     @property
     def leading(self) -> bool:

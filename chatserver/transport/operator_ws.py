@@ -31,7 +31,7 @@ class OperatorSession:
 
     def welcome(self) -> dict[str, Any]:
         operator = self.operator
-        return f.operator_welcome_frame(
+        frame = f.operator_welcome_frame(
             operator_id=operator.id,
             name=operator.name,
             title=operator.title,
@@ -39,6 +39,10 @@ class OperatorSession:
             teams=operator.teams,
             capacity=operator.capacity,
         )
+        # The status routing holds now: "offline" unless another console of theirs is connected,
+        # whose status a console signing in keeps rather than overriding it.
+        frame["status"] = self.state.hub.engine.presence.operator(operator.id).status
+        return frame
 
     async def joined(self) -> None:
         await self.state.hub.operator_joined(self.outbox, self.operator)
@@ -75,7 +79,8 @@ class OperatorSession:
         if frame["status"] not in STATUSES:
             raise f.FrameError(f.UNKNOWN_STATUS, "status must be online, away or offline")
         self.state.hub.operator_status(self.operator.id, frame["status"])
-        self.outbox.put(f.encode(f.status_frame(frame["status"])))
+        # To every console of theirs (this one too), in every process: they all show one status.
+        await self.state.hub.channels.tell_operator(self.operator.id, f.status_frame(frame["status"]))
 
     async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
         client_id, text = check_message(frame, self.state.settings.max_text_chars)

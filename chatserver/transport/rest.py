@@ -12,7 +12,22 @@ from chatserver.storage import repository as repo
 
 from .auth import identity_is_valid, verify_password
 from .http_edge import Access, ApiError, json_body, optional_str, requires
-from .state import server_state
+from .limits import client_ip, retry_seconds
+from .state import ServerState, server_state
+
+
+def rate_limited(message: str, delay_s: float) -> JSONResponse:
+    """429 with the seconds to wait, in the body and in ``Retry-After``."""
+    wait = retry_seconds(delay_s)
+    return JSONResponse(
+        {"error": {"code": "rate_limited", "message": message, "retry_after_s": wait}},
+        status_code=429,
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def request_ip(request: Request, state: ServerState) -> str:
+    return client_ip(request.scope, state.settings.trust_forwarded_for)
 
 
 async def healthz(request: Request) -> Response:
@@ -21,19 +36,23 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: routing works here (with several processes, the shared state is reachable).
+    """Readiness: the database answers and routing works here (with several processes, the
+    shared state is reachable).
 
     ``leader`` says whether this process runs the timers and the shared side effects (always
     true with one process): operators and tests can tell which process to watch.
     """
     hub = server_state(request.app).hub
-    ready = hub.ready
+    ready = await hub.ready_to_serve()
     return JSONResponse({"ready": ready, "leader": hub.leading}, status_code=200 if ready else 503)
 
 
 async def create_visitor_session(request: Request) -> Response:
     """A new or returning visitor gets a token; a correctly signed identity links the customer."""
     state = server_state(request.app)
+    wait = state.limits.visitor_sessions.take(request_ip(request, state), state.clock())
+    if wait:
+        return rate_limited("too many visitor sessions from this address", wait)
     data = await json_body(request)
     visitor_id = optional_str(data, "visitor_id", max_len=64)
     locale = optional_str(data, "locale", max_len=35)
@@ -82,14 +101,28 @@ async def operator_login(request: Request) -> Response:
     email, password = data.get("email"), data.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         raise ApiError(422, "missing_field", "'email' and 'password' are required")
+    # Locked out (after failures in a row, by account or by address): refused before the
+    # password is checked, so a right guess during a lockout tells nothing.
+    limits, now = state.limits, state.clock()
+    account_key, address_key = email.strip().lower()[:320], request_ip(request, state)
+    wait = max(
+        limits.login_accounts.locked(account_key, now), limits.login_addresses.locked(address_key, now)
+    )
+    if wait:
+        return rate_limited("too many failed sign-ins; try again later", wait)
     operator = await state.writer.read(repo.get_operator_by_email, email=email)
     if operator is None or not operator.active or not verify_password(operator.password_hash, password):
+        limits.login_accounts.failed(account_key, now)
+        limits.login_addresses.failed(address_key, now)
         raise ApiError(401, "invalid_credentials", "the email or password is wrong")
+    # Only the account's count is cleared: a working login of one's own must not reset an
+    # address's failures (they fade after CHAT_LOGIN_LOCKOUT_MAX_S without one).
+    limits.login_accounts.succeeded(account_key)
     token = state.signer.issue(
         kind="operator",
         subject=str(operator.id),
         ttl_s=state.settings.operator_token_ttl_s,
-        now=state.clock(),
+        now=now,
     )
     return JSONResponse(
         {"token": token, "operator": {"id": operator.id, "name": operator.name, "role": operator.role}}

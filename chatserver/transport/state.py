@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine as DbEngine
@@ -15,6 +15,7 @@ from chatserver.storage.writer import MessageWriter
 
 from .auth import TokenSigner
 from .hub import Hub
+from .limits import Limits
 
 Clock = Callable[[], float]
 
@@ -30,6 +31,8 @@ class ServerState:
     library: Any = None  # chatserver.library_store.LibraryStore: the editable reply library
     # Wall-clock seconds for every route and socket: one clock, so a test can move time for all.
     clock: Clock = time.time
+    # Abuse limits of this process (sessions, logins, sockets), built from ``settings``.
+    limits: Limits = field(default_factory=Limits)
 
 
 def server_state(app: Any) -> ServerState:

@@ -17,10 +17,38 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 HIGH_WATER = 16
 LOW_WATER = 4
+# On shutdown a socket has this long to answer what it took and close with 1001 itself.
+GOING_AWAY_S = 10.0
 
 
 class BufferedWebSocketProtocol(WebSocketsSansIOProtocol):
-    """Pauses reading at ``HIGH_WATER`` queued frames instead of after each one."""
+    """Pauses reading at ``HIGH_WATER`` queued frames instead of after each one.
+
+    On shutdown it stops reading and tells the app the socket is done (after the frames it
+    already queued) instead of closing at once with 1012 as uvicorn does: the app then answers
+    the messages it took and closes with 1001 (going away). Past ``GOING_AWAY_S`` uvicorn's
+    own shutdown closes it anyway.
+    """
+
+    going_away = False
+
+    def shutdown(self) -> None:
+        if self.going_away or self.disconnected or self.close_sent:
+            super().shutdown()
+            return
+        if not self.handshake_complete or self.initial_response is not None:
+            super().shutdown()
+            return
+        self.going_away = True
+        if not self.read_paused:
+            self.read_paused = True
+            self.transport.pause_reading()
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": 1001})
+        self.loop.call_later(GOING_AWAY_S, self._overdue)
+
+    def _overdue(self) -> None:
+        if not self.disconnected and not self.close_sent:
+            super().shutdown()
 
     def send_receive_event_to_app(self) -> None:
         paused = self.read_paused
@@ -35,7 +63,7 @@ class BufferedWebSocketProtocol(WebSocketsSansIOProtocol):
 
     async def receive(self) -> ASGIReceiveEvent:
         message = await self.queue.get()
-        if self.read_paused and self.queue.qsize() <= LOW_WATER:
+        if self.read_paused and not self.going_away and self.queue.qsize() <= LOW_WATER:
             self.read_paused = False
             self.transport.resume_reading()
         return message
@@ -59,4 +87,9 @@ def uvicorn_config(
         ws_per_message_deflate=False,
         log_level=log_level,
         lifespan="on",
+        # uvicorn would take X-Forwarded-For from any peer on 127.0.0.1 by default; the client
+        # address is the app's business (CHAT_TRUST_FORWARDED_FOR, off unless set).
+        proxy_headers=False,
+        # Sockets close themselves within GOING_AWAY_S on shutdown; then what is left is cancelled.
+        timeout_graceful_shutdown=int(GOING_AWAY_S) + 5,
     )

@@ -17,7 +17,16 @@ from starlette.websockets import WebSocket
 
 from . import frames as f
 from .auth import TokenClaims
-from .connection import Handler, close_quietly, frame_rate_for, make_outbox, open_session, serve_frames
+from .connection import (
+    CLOSE_GOING_AWAY,
+    Handler,
+    close_quietly,
+    frame_rate_for,
+    make_outbox,
+    open_session,
+    serve_frames,
+)
+from .limits import CLOSE_TOO_MANY, client_ip
 from .outbox import Outbox
 from .state import ServerState, server_state
 
@@ -62,17 +71,48 @@ async def refuse_second_hello(frame: dict[str, Any]) -> None:
 
 async def serve_socket(websocket: WebSocket, kind: SocketKind[Account]) -> None:
     state = server_state(websocket.app)
-    hello = await open_session(websocket, state.settings, state.signer, kind.token_kind, clock=state.clock)
-    if hello is None:
-        return
-    claims, hello_frame = hello
-    account = await kind.find(state, claims)
-    if account is None:
-        await close_quietly(websocket, f.CLOSE_UNAUTHORIZED, kind.unknown_reason)
-        return
+    limits = state.limits
+    address = client_ip(websocket.scope, state.settings.trust_forwarded_for)
+    address_counted = limits.sockets_per_ip.acquire(address)
+    try:
+        hello = await open_session(
+            websocket,
+            state.settings,
+            state.signer,
+            kind.token_kind,
+            clock=state.clock,
+            over_limit=None if address_counted else "too many sockets from this address",
+        )
+        if hello is None:
+            return
+        claims, hello_frame = hello
+        account = await kind.find(state, claims)
+        if account is None:
+            await close_quietly(websocket, f.CLOSE_UNAUTHORIZED, kind.unknown_reason)
+            return
+        sockets = limits.sockets_of(kind.token_kind)
+        if not sockets.acquire(claims.subject):
+            await close_quietly(websocket, CLOSE_TOO_MANY, f"too many sockets for this {kind.token_kind}")
+            return
+        try:
+            await _serve_session(websocket, state, kind, account, hello_frame)
+        finally:
+            sockets.release(claims.subject)
+    finally:
+        if address_counted:
+            limits.sockets_per_ip.release(address)
+
+
+async def _serve_session(
+    websocket: WebSocket,
+    state: ServerState,
+    kind: SocketKind[Account],
+    account: Account,
+    hello: dict[str, Any],
+) -> None:
     outbox = make_outbox(websocket, state.settings)
     outbox.start()
-    session = kind.session(state, outbox, account, hello_frame)
+    session = kind.session(state, outbox, account, hello)
     try:
         outbox.put(f.encode(session.welcome()))
         await session.joined()
@@ -83,3 +123,6 @@ async def serve_socket(websocket: WebSocket, kind: SocketKind[Account]) -> None:
         await session.left()
         outbox.stop()
         await outbox.finished()
+        # The frame loop ends when the client left (then this goes nowhere) or when the server
+        # shuts down: then the acks of what it took have been sent above, and this says why.
+        await close_quietly(websocket, CLOSE_GOING_AWAY, "server shutting down")

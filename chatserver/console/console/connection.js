@@ -55,6 +55,22 @@ export function connect() {
   });
 }
 
+// Another console of this operator is connected (the welcome says a status other than
+// offline): keep its status, never override it, so signing in on a second device does not
+// take them offline. Otherwise ask for the status this console last wanted.
+function adoptOrAskStatus(current) {
+  if (current && current !== "offline") {
+    state.status = current;
+    state.wanted = current;
+    remember();
+    renderStatus();
+    renderList();
+    pollQueue();
+    return;
+  }
+  sendFrame({ type: "status", status: state.wanted });
+}
+
 function onFrame(frame) {
   switch (frame.type) {
     case "welcome":
@@ -63,11 +79,14 @@ function onFrame(frame) {
       state.me = { ...state.me, ...frame.operator };
       remember();
       renderConn("");
-      sendFrame({ type: "status", status: state.wanted });
+      adoptOrAskStatus(frame.status);
       reconcileAfterReconnect();
       break;
     case "status":
+      // Ours, or one set on another console of this operator: every console shows the same.
       state.status = frame.status;
+      state.wanted = frame.status;
+      remember();
       renderStatus();
       renderList();
       pollQueue();

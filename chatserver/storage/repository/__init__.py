@@ -106,6 +106,7 @@ from .customer_records import (
     upsert_case,
     upsert_order,
 )
+from .health import ping_database
 from .messages import messages_after, store_messages
 from .operators import (
     create_operator,
@@ -167,6 +168,8 @@ from .tables import (
 )
 
 __all__ = [
+    # health
+    "ping_database",
     # operators
     "create_operator",
     "create_team",
