@@ -21,7 +21,7 @@ BURST = 3000
 async def test_sigterm_answers_what_was_taken_closes_with_1001_and_exits_0(
     start_cluster: ClusterFactory, pg_database: str
 ) -> None:
-    cluster = await start_cluster(1)
+    cluster = await start_cluster(1, CHAT_WS_FRAMES_PER_S="0")  # a burst far past the frame limit, on purpose
     visitor, _ = await cluster[0].visitor()
     sent = [uuid.uuid4().hex for _ in range(BURST)]
     for client_id in sent:
