@@ -129,10 +129,27 @@ async def create_operators(
     await asyncio.gather(*(limited(op) for op in ops[1:]))
 
 
+# Every bench client comes from 127.0.0.1, and a bench sends far faster than a person: the
+# limits for the public would measure themselves, so a bench server runs without them unless
+# the environment sets them (bench/abuse.py keeps the frame limit, which it measures).
+UNLIMITED = {
+    "CHAT_VISITOR_SESSIONS_PER_MINUTE": "0",
+    "CHAT_SOCKETS_PER_IP": "0",
+    "CHAT_SOCKETS_PER_OPERATOR": "0",
+    "CHAT_SOCKETS_PER_VISITOR": "0",
+    "CHAT_WS_FRAMES_PER_S": "0",
+}
+
+
+def bench_env(base: dict[str, str]) -> dict[str, str]:
+    """``base`` with the public limits off where it does not set them."""
+    return {**UNLIMITED, **base}
+
+
 async def start_real(args: argparse.Namespace, tmp: Path, n_ops: int, started: list[Target]) -> Target:
     """Create operators, start ``chatserver serve``, wait for /healthz."""
     exe = args.chatserver
-    env = dict(os.environ)
+    env = bench_env(dict(os.environ))
     env["CHAT_DATABASE_URL"] = args.database_url or f"sqlite:///{tmp / 'chat.db'}"
     env.setdefault("CHAT_ALLOWED_ORIGINS", ORIGIN)
     env.pop("CHAT_REDIS_URL", None)

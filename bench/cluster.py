@@ -50,6 +50,7 @@ from _relay_report import ms, out, pct, report
 from _relay_server import (
     ORIGIN,
     Target,
+    bench_env,
     create_operators,
     free_port,
     operator_accounts,
@@ -171,7 +172,7 @@ def drop_database(base: str, url: str) -> None:
 
 def server_env(db_url: str, redis_url: str, secret: str) -> dict[str, str]:
     """Environment of every server process and CLI call: this worktree's code, shared stores."""
-    env = dict(os.environ)
+    env = bench_env(dict(os.environ))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     env["CHAT_DATABASE_URL"] = db_url
     env["CHAT_REDIS_URL"] = redis_url
