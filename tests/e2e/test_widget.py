@@ -114,6 +114,9 @@ async def test_reload_loses_and_duplicates_nothing(shop: Server, visit: VisitFac
 
     # A message typed right before the reload, and an answer that arrives while the page reloads.
     await visitor.say("six, sent just before reload")
+    # It has reached the server (its ack may still be on the way): only then is its place
+    # before "seven" certain; a message the page had not sent yet rightly goes after it.
+    await operator.expect("message", conversation_id=cid, text="six, sent just before reload")
     await asyncio.gather(
         visitor.page.reload(), operator.say("seven, while you were reloading", conversation_id=cid)
     )
