@@ -102,6 +102,7 @@ class Settings:
     operator_token_ttl_s: int = 12 * 3600
     max_frame_bytes: int = 16 * 1024
     max_text_chars: int = 4000
+    max_body_bytes: int = 64 * 1024
     suggestions: bool = True
     suggest_cpu_share: float = 0.2
     company_name: str | None = None
@@ -139,6 +140,7 @@ class Settings:
             visitor_token_ttl_s=_int(env, "CHAT_VISITOR_TOKEN_TTL_S", 30 * 24 * 3600, minimum=60),
             operator_token_ttl_s=_int(env, "CHAT_OPERATOR_TOKEN_TTL_S", 12 * 3600, minimum=60),
             max_text_chars=_int(env, "CHAT_MAX_TEXT_CHARS", 4000, minimum=1),
+            max_body_bytes=_int(env, "CHAT_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             suggestions=_bool(env, "CHAT_SUGGESTIONS", True),
             suggest_cpu_share=_share(env, "CHAT_SUGGEST_CPU_SHARE", 0.2),
             company_name=env.get("CHAT_COMPANY_NAME") or None,
