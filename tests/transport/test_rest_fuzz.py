@@ -328,7 +328,7 @@ def path_values(name: str, target: Target) -> st.SearchStrategy[str]:
     )
 
 
-def headers(target: Target, token: str) -> st.SearchStrategy[dict[str, bytes]]:
+def headers(target: Target, token: str) -> st.SearchStrategy[dict[bytes, bytes]]:
     tokens = target.tokens
     valid = st.sampled_from(sorted(tokens.values()))
     forged = valid.map(lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"))
@@ -347,11 +347,11 @@ def headers(target: Target, token: str) -> st.SearchStrategy[dict[str, bytes]]:
     # Mostly the token that passes the route's guard, so the fuzzing reaches what lies behind it.
     kinds = [token] * 4 + ["admin", "operator", "visitor", "feed", "hostile", "hostile", "hostile", "none"]
 
-    def header(kind: str) -> st.SearchStrategy[dict[str, bytes]]:
+    def header(kind: str) -> st.SearchStrategy[dict[bytes, bytes]]:
         if kind == "none":
             return st.just({})
         value = hostile if kind == "hostile" else st.just(f"Bearer {tokens[kind]}")
-        return value.map(lambda v: {"Authorization": _header_value(v)})
+        return value.map(lambda v: {b"Authorization": _header_value(v)})
 
     return st.sampled_from(kinds).flatmap(header)
 
@@ -381,8 +381,19 @@ def _path(template: str, values: dict[str, str]) -> str:
     return path
 
 
-_PARAM_NAMES = ("operator_id", "team_id", "customer_id", "visitor_id", "conversation_id")
-_PARAM_NAMES += ("order_id", "library", "language", "response_id", "version", "name")
+_PARAM_NAMES = (
+    "operator_id",
+    "team_id",
+    "customer_id",
+    "visitor_id",
+    "conversation_id",
+    "order_id",
+    "library",
+    "language",
+    "response_id",
+    "version",
+    "name",
+)
 
 
 def _params(template: str) -> list[str]:
