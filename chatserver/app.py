@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
@@ -32,7 +33,7 @@ from chatserver.transport.console_routes import console_routes
 from chatserver.transport.cors import VisitorCorsMiddleware
 from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hold_api import hold_routes
-from chatserver.transport.http_edge import ApiError, api_error_handler
+from chatserver.transport.http_edge import ApiError, api_error_handler, http_error_handler
 from chatserver.transport.hub import Hub
 from chatserver.transport.limits import Limits
 from chatserver.transport.operator_ws import operator_endpoint
@@ -163,5 +164,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(VisitorCorsMiddleware, origins=settings.allowed_origins)],
-        exception_handlers={ApiError: api_error_handler},
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
     )

@@ -106,6 +106,7 @@ class Settings:
     ws_frames_burst: int = 256
     ws_send_queue_frames: int = 2000
     ws_send_queue_bytes: int = 1024 * 1024
+    max_body_bytes: int = 64 * 1024
     suggestions: bool = True
     suggest_cpu_share: float = 0.2
     company_name: str | None = None
@@ -158,6 +159,7 @@ class Settings:
             ws_frames_burst=_int(env, "CHAT_WS_FRAMES_BURST", 256, minimum=1),
             ws_send_queue_frames=_int(env, "CHAT_WS_SEND_QUEUE_FRAMES", 2000, minimum=16),
             ws_send_queue_bytes=_int(env, "CHAT_WS_SEND_QUEUE_BYTES", 1024 * 1024, minimum=64 * 1024),
+            max_body_bytes=_int(env, "CHAT_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             suggestions=_bool(env, "CHAT_SUGGESTIONS", True),
             suggest_cpu_share=_share(env, "CHAT_SUGGEST_CPU_SHARE", 0.2),
             company_name=env.get("CHAT_COMPANY_NAME") or None,

@@ -33,7 +33,7 @@ from responses.fill import fill_text, find_unfilled
 from responses.library import GENERAL, validate_response
 from responses.variables import VARIABLES
 
-from .http_edge import Access, ApiError, Endpoint, json_body, requires
+from .http_edge import Access, ApiError, Endpoint, json_body, parse_json, read_body, requires
 from .state import ServerState
 
 __all__ = ["admin_routes"]
@@ -224,15 +224,11 @@ async def export_library(request: Request, operator: Any, store: LibraryStore) -
 
 
 async def _document(request: Request) -> Any:
-    raw = await request.body()
-    if len(raw) > MAX_IMPORT_BODY:
-        raise ApiError(413, "body_too_large", f"the document is larger than {MAX_IMPORT_BODY} bytes")
+    raw = await read_body(request, limit=MAX_IMPORT_BODY)
     try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise LibraryError(IMPORT_FILE, None, None, INVALID_FIELD, "not UTF-8 text") from None
-    except ValueError as exc:
-        raise LibraryError(IMPORT_FILE, None, None, INVALID_FIELD, f"not valid JSON: {exc}") from None
+        return parse_json(raw)
+    except ApiError as exc:
+        raise LibraryError(IMPORT_FILE, None, None, INVALID_FIELD, exc.message) from None
 
 
 @_admin

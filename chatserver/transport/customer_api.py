@@ -38,7 +38,7 @@ from chatserver.storage import repository as repo
 from chatserver.storage.models import CustomerCasePublic
 
 from .frames import message_frame
-from .http_edge import ApiError, authorize, bearer, bearer_token, json_body, optional_str
+from .http_edge import MAX_ID, ApiError, authorize, bearer, bearer_token, json_body, optional_str
 from .ratings import rating_json, save_rating
 from .state import ServerState, server_state
 
@@ -50,7 +50,6 @@ MAX_NOTES = 4000
 MAX_ITEMS = 200
 MAX_CASE_TEXT = 4000
 MAX_PAGE = 500
-MAX_ID = 2**31 - 1  # ids are 32-bit: anything larger names nothing
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NOT_FOUND = {
     "customer": "no such customer",
@@ -266,9 +265,9 @@ async def edit_customer(request: Request) -> Response:
         changes["tags"] = _tags(data["tags"])
     if "type" in data:
         kind = data["type"]
-        if kind is not None and kind not in BY_ID:
+        if kind is not None and (not isinstance(kind, str) or kind not in BY_ID):
             raise ApiError(
-                422, "unknown_customer_type", f"no customer type {kind!r}; see /api/customer-types"
+                422, "unknown_customer_type", f"no customer type {str(kind)[:80]!r}; see /api/customer-types"
             )
         changes["comm_type"] = kind
     if "notes" in data:
