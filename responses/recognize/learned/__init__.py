@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -191,18 +192,23 @@ class SituationModel:
         return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
 
     def to_bytes(self) -> bytes:
-        """A compact, pickle-free serialisation (numpy ``.npz``)."""
+        """A compact, pickle-free, deterministic serialisation (numpy ``.npz``)."""
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         head = {"config": self.config.to_dict(), "labels": list(self.labels), "version": 1}
+        arrays: dict[str, np.ndarray] = {
+            "head": np.frombuffer(json.dumps(head, sort_keys=True).encode(), dtype=np.uint8),
+            "terms": np.frombuffer("\n".join(terms).encode(), dtype=np.uint8),
+            "idf": self.idf.astype(np.float32),
+            "coef": self.coef.astype(np.float32),
+            "intercept": self.intercept.astype(np.float32),
+        }
         buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            head=np.frombuffer(json.dumps(head).encode(), dtype=np.uint8),
-            terms=np.frombuffer("\n".join(terms).encode(), dtype=np.uint8),
-            idf=self.idf.astype(np.float32),
-            coef=self.coef.astype(np.float32),
-            intercept=self.intercept.astype(np.float32),
-        )
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, array in arrays.items():  # a fixed date: the same model gives the same bytes
+                info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(info, "w") as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
         return buffer.getvalue()
 
     @classmethod
