@@ -109,6 +109,11 @@ class Assistant:
                 for item in result.items
             ],
         }
+        if result.unsure and result.candidates:
+            frame["candidates"] = [
+                {"situation": None if label == "none" else label, "score": round(p, 3)}
+                for label, p in result.candidates[:3]
+            ]
         return frame, usage
 
     def operator_sent(self, conversation_id: int, text: str) -> list[Usage]:

@@ -48,6 +48,8 @@ class Suggestion:
     score: float
     language: str
     items: list[SuggestedItem] = field(default_factory=list)
+    candidates: tuple[tuple[str, float], ...] = ()  # the recognizer's top 3 (label, probability)
+    unsure: bool = False  # the recognizer's best guess is below its calibrated threshold
 
 
 def suggest(
@@ -67,9 +69,12 @@ def suggest(
     without replies for the situation gets English ones, marked with their language.
     """
     context = context or {}
+    candidates: tuple[tuple[str, float], ...] = ()
+    unsure = False
     if any(m.strip() for m in messages):
         recognition = recognize(messages)
         situation, score, detected = recognition.situation, recognition.score, recognition.language
+        candidates, unsure = recognition.candidates, recognition.unsure
     else:
         situation, score, detected = None, 0.0, FALLBACK_LANGUAGE
     wanted = _normalise_language(language or detected, library)
@@ -98,7 +103,14 @@ def suggest(
                 segments=filled.segments,
             )
         )
-    return Suggestion(situation=situation, score=score, language=wanted, items=items)
+    return Suggestion(
+        situation=situation,
+        score=score,
+        language=wanted,
+        items=items,
+        candidates=candidates,
+        unsure=unsure,
+    )
 
 
 def _normalise_language(language: str, library: Library) -> str:

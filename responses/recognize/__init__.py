@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .language import LANGUAGES, detect_language, language_scores, pick
-from .model import MAX_CHARS, MAX_MESSAGES, NONE, load
+from .learned import MAX_CHARS, MAX_MESSAGES, NONE, active, use_model
 
-__all__ = ["SITUATIONS", "Recognition", "detect_language", "recognize"]
+__all__ = ["SITUATIONS", "Recognition", "detect_language", "recognize", "use_model"]
 
 SITUATIONS: tuple[str, ...] = (
     "cannot_do",
@@ -31,11 +31,18 @@ SITUATIONS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Recognition:
-    """The situation (or ``None``), how sure we are (0..1), and the visitor's language."""
+    """The situation (or ``None``), how sure we are (0..1), and the visitor's language.
+
+    ``candidates`` are the three likeliest labels with their probabilities ("none" for no
+    situation), best first; ``unsure`` is true when the best one is below the threshold
+    calibrated by cross-validation, so an operator should look at all three.
+    """
 
     situation: str | None
     score: float
     language: str
+    candidates: tuple[tuple[str, float], ...] = ()
+    unsure: bool = False
 
 
 def recognize(messages: Sequence[str]) -> Recognition:
@@ -46,12 +53,13 @@ def recognize(messages: Sequence[str]) -> Recognition:
     language = _language(texts)
     if not texts:
         return Recognition(None, 1.0, language)
-    model = load()
-    scores = model.conversation(texts)
-    best = max(SITUATIONS, key=lambda s: scores[s])
-    if scores[best] >= model.threshold:
-        return Recognition(best, round(scores[best], 4), language)
-    return Recognition(None, round(1.0 - scores[best], 4), language)
+    model = active()
+    scores = model.scores(texts)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    best, score = ranked[0]
+    candidates = tuple((label, round(p, 4)) for label, p in ranked[:3])
+    unsure = score < model.config.unsure
+    return Recognition(None if best == NONE else best, round(score, 4), language, candidates, unsure)
 
 
 def _language(texts: Sequence[str]) -> str:

@@ -66,6 +66,11 @@ export function renderReplies() {
   if (s && s.situation && SITUATIONS[s.situation] && SITUATIONS[s.situation][1]) {
     body.push(h("p", { class: "tip small" }, h("strong", { text: "How: " }), SITUATIONS[s.situation][1]));
   }
+  if (s && Array.isArray(s.candidates) && s.candidates.length) {
+    body.push(h("p", { class: "candidates small", id: "candidates", title: "The assistant is unsure: its three likeliest readings" },
+      h("strong", { text: "Unsure: " }),
+      s.candidates.map((c, i) => h("span", { class: "badge", text: `${i ? " " : ""}${c.situation ? (SITUATIONS[c.situation] || [c.situation])[0] : "No hard situation"} ${Math.round((c.score || 0) * 100)}%` }))));
+  }
   if (s && s.items && s.items.length) {
     body.push(h("ol", { class: "reply-list", id: "suggestions" }, s.items.map((item, i) => replyCard(item, s.language, i))));
   } else {
