@@ -21,6 +21,7 @@ from chatserver.broker import broker_from_url
 from chatserver.core.engine import Engine
 from chatserver.library_store import LibraryStore
 from chatserver.settings import Settings
+from chatserver.situation_learning import SituationLearning
 from chatserver.storage import repository as repo
 from chatserver.storage.db import create_db_engine, migrate
 from chatserver.storage.writer import MessageWriter
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             await core_log.connect()
         library = LibraryStore(writer, clock=clock)
         await library.load()
+        learning = SituationLearning(writer, broker, clock=clock)
+        await learning.start()
         assistant = None
         if settings.suggestions:
             assistant = Assistant(lambda: library.current, company_name=settings.company_name)
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             writer=writer,
             assistant=assistant,
             record_usage=library.record_usages,
+            record_feedback=learning.record,
             suggest_cpu_share=settings.suggest_cpu_share,
             clock=clock,
             core_log=core_log,
@@ -126,6 +130,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             signer=TokenSigner(key.encode()),
             hub=hub,
             library=library,
+            learning=learning,
             clock=clock,
             limits=Limits(settings),
         )
@@ -138,6 +143,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             if core_log is not None:
                 await core_log.close()
             await library.close()
+            await learning.close()
             await broker.disconnect()
             await writer.stop()
             db.dispose()
