@@ -28,6 +28,7 @@ from chatserver.storage.writer import MessageWriter
 from chatserver.transport import rest
 from chatserver.transport.admin_api import admin_routes
 from chatserver.transport.admin_operators_api import admin_operator_routes
+from chatserver.transport.assistant_api import assistant_routes
 from chatserver.transport.auth import TokenSigner
 from chatserver.transport.console_routes import console_routes
 from chatserver.transport.cors import VisitorCorsMiddleware
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         *customer_routes(),
         *admin_routes(),
         *admin_operator_routes(),
+        *assistant_routes(),
         *console_routes(),
         *hold_routes(),
         *static_routes(demo=settings.demo),
