@@ -22,12 +22,14 @@ from chatserver.broker import broker_from_url
 from chatserver.core.engine import Engine
 from chatserver.library_store import LibraryStore
 from chatserver.settings import Settings
+from chatserver.situation_learning import SituationLearning
 from chatserver.storage import repository as repo
 from chatserver.storage.db import create_db_engine, migrate
 from chatserver.storage.writer import MessageWriter
 from chatserver.transport import rest
 from chatserver.transport.admin_api import admin_routes
 from chatserver.transport.admin_operators_api import admin_operator_routes
+from chatserver.transport.assistant_api import assistant_routes
 from chatserver.transport.auth import TokenSigner
 from chatserver.transport.console_routes import console_routes
 from chatserver.transport.cors import VisitorCorsMiddleware
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             await core_log.connect()
         library = LibraryStore(writer, clock=clock)
         await library.load()
+        learning = SituationLearning(writer, broker, clock=clock)
+        await learning.start()
         assistant = None
         if settings.suggestions:
             assistant = Assistant(lambda: library.current, company_name=settings.company_name)
@@ -112,6 +116,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             writer=writer,
             assistant=assistant,
             record_usage=library.record_usages,
+            record_feedback=learning.record,
             suggest_cpu_share=settings.suggest_cpu_share,
             clock=clock,
             core_log=core_log,
@@ -127,6 +132,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             signer=TokenSigner(key.encode()),
             hub=hub,
             library=library,
+            learning=learning,
             clock=clock,
             limits=Limits(settings),
         )
@@ -139,6 +145,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             if core_log is not None:
                 await core_log.close()
             await library.close()
+            await learning.close()
             await broker.disconnect()
             await writer.stop()
             db.dispose()
@@ -156,6 +163,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         *customer_routes(),
         *admin_routes(),
         *admin_operator_routes(),
+        *assistant_routes(),
         *console_routes(),
         *hold_routes(),
         *static_routes(demo=settings.demo),

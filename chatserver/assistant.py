@@ -3,6 +3,10 @@
 Plain synchronous code around the pure ``responses`` package. The hub decides *when* to call
 it (after the visitor's message has been delivered, off the chat's hot path); this module
 decides *what* to say, and how each operator reply counts against the replies offered.
+
+It also notes what the operator teaches it (docs/assistant.md, "Learning from the operators"):
+each recognised visitor message is remembered for a while, so a reply picked from the
+suggestions (its situation) or a situation the operator sets becomes a ``Feedback``.
 """
 
 from __future__ import annotations
@@ -16,13 +20,18 @@ from typing import Any
 
 from chatserver.core.texts import language_of
 from responses.fill import fill, find_unfilled
-from responses.library import Library
+from responses.library import GENERAL, Library
+from responses.recognize import SITUATIONS, Recognition
 from responses.suggest import suggest
 
 WINDOW = 3  # visitor messages the recognizer looks at, newest last
 EDITED_SIMILARITY = 0.5  # below this an operator's reply no longer counts as an edited suggestion
 
 SUGGESTED, SENT_AS_IS, SENT_EDITED, IGNORED = "suggested", "sent_as_is", "sent_edited", "ignored"
+NONE = "none"  # the label of an ordinary conversation (no hard situation)
+LABELS: tuple[str, ...] = (*SITUATIONS, NONE)
+PICKED, CORRECTED = "picked", "corrected"
+REMEMBERED = 8  # recognised visitor messages a conversation keeps for the operator's feedback
 
 
 @dataclass
@@ -30,6 +39,36 @@ class Offer:
     language: str
     response_id: str
     text: str
+    situation: str = NONE  # the label a pick of this reply stands for
+    seq: int = 0  # the visitor message it was offered for
+
+
+@dataclass(frozen=True)
+class Recognized:
+    """What the recognizer said of one visitor message, and what it read."""
+
+    situation: str  # a label of LABELS
+    score: float
+    language: str
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The operator's word on one recognised visitor message."""
+
+    conversation_id: int
+    seq: int
+    language: str
+    messages: tuple[str, ...]
+    recognized: str
+    score: float
+    corrected: str
+    source: str  # PICKED or CORRECTED
+
+
+class UnknownRecognition(LookupError):
+    """No recognition of that visitor message is remembered here."""
 
 
 @dataclass
@@ -41,6 +80,7 @@ class ConversationNotes:
     context: dict[str, str | None] = field(default_factory=dict)
     offers: list[Offer] = field(default_factory=list)
     count: int = 0
+    recognized: dict[int, Recognized] = field(default_factory=dict)  # by visitor message seq
 
 
 Usage = tuple[str, str, str]  # (language, response_id, kind)
@@ -78,18 +118,44 @@ class Assistant:
         context.update(notes.context)
         return context
 
-    def suggestions(self, conversation_id: int, seq: int) -> tuple[dict[str, Any], list[Usage]]:
+    def suggestions(
+        self, conversation_id: int, seq: int, *, situation: str | None = None
+    ) -> tuple[dict[str, Any], list[Usage]]:
         """The ``suggestions`` frame for the visitor message ``seq``, and the usage it records.
 
         Replies offered before and never used count as ignored when new ones replace them.
+        ``situation`` (a label) skips the recognizer: the operator said what the situation is.
         """
         notes = self.notes(conversation_id)
         language = language_of(notes.locale) if notes.locale else None
+        messages = list(notes.recent)
+        known = None
+        if situation is not None:
+            seen = notes.recognized.get(seq)
+            known = Recognition(
+                None if situation == NONE else situation, 1.0, seen.language if seen else "en"
+            )
+            if seen is not None:
+                messages = list(seen.messages)
         result = suggest(
-            self._library(), list(notes.recent), language=language, context=self._context(notes), rotation=seq
+            self._library(),
+            messages,
+            language=language,
+            context=self._context(notes),
+            rotation=seq,
+            recognition=known,
         )
+        if situation is None:
+            notes.recognized[seq] = Recognized(
+                result.situation or NONE, result.score, result.language, tuple(messages)
+            )
+            while len(notes.recognized) > REMEMBERED:
+                notes.recognized.pop(next(iter(notes.recognized)))
         usage: list[Usage] = [(o.language, o.response_id, IGNORED) for o in notes.offers]
-        notes.offers = [Offer(item.language, item.response_id, item.text) for item in result.items]
+        notes.offers = [
+            Offer(item.language, item.response_id, item.text, _label(item.situation), seq)
+            for item in result.items
+        ]
         usage += [(o.language, o.response_id, SUGGESTED) for o in notes.offers]
         frame = {
             "type": "suggestions",
@@ -114,13 +180,19 @@ class Assistant:
                 {"situation": None if label == "none" else label, "score": round(p, 3)}
                 for label, p in result.candidates[:3]
             ]
+        if situation is not None:
+            frame["corrected"] = True
         return frame, usage
 
     def operator_sent(self, conversation_id: int, text: str) -> list[Usage]:
         """Whether this reply used one of the offered replies, as is or edited."""
+        return self.operator_reply(conversation_id, text)[0]
+
+    def operator_reply(self, conversation_id: int, text: str) -> tuple[list[Usage], Feedback | None]:
+        """``operator_sent``, and the pick as evidence of the situation of the message it answered."""
         notes = self._notes.get(conversation_id)
         if notes is None or not notes.offers:
-            return []
+            return [], None
         sent = text.strip()
         best, best_ratio = None, 0.0
         for offer in notes.offers:
@@ -131,9 +203,28 @@ class Assistant:
             if ratio > best_ratio:
                 best, best_ratio = offer, ratio
         if best is None or best_ratio < EDITED_SIMILARITY:
-            return []
+            return [], None
         notes.offers = [o for o in notes.offers if o is not best]
-        return [(best.language, best.response_id, SENT_AS_IS if best_ratio == 1.0 else SENT_EDITED)]
+        usage = [(best.language, best.response_id, SENT_AS_IS if best_ratio == 1.0 else SENT_EDITED)]
+        seen = notes.recognized.get(best.seq)
+        if seen is None or best.situation not in LABELS:
+            return usage, None
+        return usage, _feedback(conversation_id, best.seq, seen, best.situation, PICKED)
+
+    def correct(
+        self, conversation_id: int, seq: int, situation: str
+    ) -> tuple[Feedback, dict[str, Any], list[Usage]]:
+        """The operator says visitor message ``seq`` is in ``situation`` (a label of LABELS).
+
+        The feedback to store, and the suggestions for that situation (with their usage).
+        Raises ``UnknownRecognition`` when no recognition of that message is remembered.
+        """
+        notes = self._notes.get(conversation_id)
+        seen = notes.recognized.get(seq) if notes is not None else None
+        if seen is None:
+            raise UnknownRecognition(f"no suggestions were made here for message {seq}")
+        frame, usage = self.suggestions(conversation_id, seq, situation=situation)
+        return _feedback(conversation_id, seq, seen, situation, CORRECTED), frame, usage
 
     def search(self, conversation_id: int | None, query: str, language: str | None) -> list[dict[str, Any]]:
         """Library search by shortcut or words, each reply filled for this conversation."""
@@ -157,6 +248,17 @@ class Assistant:
                 }
             )
         return items
+
+
+def _label(situation: str) -> str:
+    """The situation label a reply of this library situation stands for (general replies: none)."""
+    return NONE if situation == GENERAL else situation
+
+
+def _feedback(conversation_id: int, seq: int, seen: Recognized, label: str, source: str) -> Feedback:
+    return Feedback(
+        conversation_id, seq, seen.language, seen.messages, seen.situation, seen.score, label, source
+    )
 
 
 _SLOT_MARKER = re.compile(r"\[\[[^\]]+\]\]")

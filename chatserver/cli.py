@@ -139,6 +139,45 @@ def cmd_operator_deactivate(args: argparse.Namespace, settings: Settings) -> int
     return 0
 
 
+def cmd_assistant_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    """Retrain the situation model on the dev set and the operators' feedback; store and announce it."""
+    import asyncio
+    import json
+
+    from chatserver.retraining import retrain
+    from responses import devset
+    from responses.recognize.learned import SituationModel
+
+    engine = _prepared_db(settings)
+    try:
+        latest = repo.latest_situation_model(engine)
+        current = SituationModel.from_bytes(latest.data) if latest is not None else None
+        base = devset.load("train")[: args.base_items] if args.base_items else None
+        outcome = retrain(repo.list_situation_feedback(engine), current, base=base, seed=args.seed)
+        model_id = repo.store_situation_model(
+            engine, data=outcome.model.to_bytes(), report=outcome.report, operator_id=None, now=time.time()
+        )
+    finally:
+        engine.dispose()
+    if settings.redis_url:
+        asyncio.run(_announce_model(settings.redis_url, model_id))
+    print(json.dumps({"id": model_id, **outcome.report}, indent=2))
+    return 0
+
+
+async def _announce_model(redis_url: str, model_id: int) -> None:
+    """Tell the running servers to load the new model (without Redis they load it on start-up)."""
+    from chatserver.broker import broker_from_url
+    from chatserver.situation_learning import MODEL_CHANNEL
+
+    broker = broker_from_url(redis_url)
+    await broker.connect()
+    try:
+        await broker.publish(MODEL_CHANNEL, str(model_id))
+    finally:
+        await broker.disconnect()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatserver", description="Live-chat server for customer service teams"
@@ -169,6 +208,20 @@ def build_parser() -> argparse.ArgumentParser:
     deactivate = op_sub.add_parser("deactivate", help="turn an account off")
     deactivate.add_argument("--email", required=True)
     deactivate.set_defaults(run=cmd_operator_deactivate)
+
+    assistant = sub.add_parser("assistant", help="the reply assistant's situation model")
+    as_sub = assistant.add_subparsers(dest="assistant_command", required=True)
+    retrain = as_sub.add_parser(
+        "retrain", help="retrain the situation model from the operators' feedback and report its accuracy"
+    )
+    retrain.add_argument("--seed", type=int, default=0)
+    retrain.add_argument(
+        "--base-items",
+        type=int,
+        default=0,
+        help="train on only the first N dev-set items beside the feedback (a quick look; 0: all)",
+    )
+    retrain.set_defaults(run=cmd_assistant_retrain)
     return parser
 
 

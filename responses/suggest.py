@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from responses.fill import Segment, fill
 from responses.library import GENERAL, Library, Response
-from responses.recognize import recognize
+from responses.recognize import Recognition, recognize
 
 __all__ = ["FALLBACK_LANGUAGE", "GENERAL_SCORE", "SuggestedItem", "Suggestion", "suggest"]
 
@@ -60,6 +60,7 @@ def suggest(
     context: Mapping[str, str | None] | None = None,
     limit: int = 3,
     rotation: int = 0,
+    recognition: Recognition | None = None,
 ) -> Suggestion:
     """Recognise the situation in ``messages`` and offer up to ``limit`` filled replies.
 
@@ -67,11 +68,14 @@ def suggest(
     in library order; ``rotation`` (the message's seq, for instance) starts the list
     further along so a long chat does not show the same three every time. A language
     without replies for the situation gets English ones, marked with their language.
+    ``recognition`` skips the recognizer (an operator said what the situation is).
     """
     context = context or {}
     candidates: tuple[tuple[str, float], ...] = ()
     unsure = False
-    if any(m.strip() for m in messages):
+    if recognition is not None:
+        situation, score, detected = recognition.situation, recognition.score, recognition.language
+    elif any(m.strip() for m in messages):
         recognition = recognize(messages)
         situation, score, detected = recognition.situation, recognition.score, recognition.language
         candidates, unsure = recognition.candidates, recognition.unsure

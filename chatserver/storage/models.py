@@ -8,7 +8,7 @@ that the two never drift apart.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 OPERATOR_ROLES = ("operator", "admin", "supervisor")
@@ -505,3 +505,41 @@ class WaitPromise(WaitPromiseBase, table=True):
 
 class WaitPromisePublic(WaitPromiseBase):
     id: int
+
+
+# --- the assistant learning from the operators ---------------------------------
+#
+# One row per operator signal about a recognised visitor message: the reply they
+# picked (its situation) or the situation they set. `messages_json` is what the
+# recognizer read, newest last. Each retraining stores its model and its report.
+
+FEEDBACK_SOURCES = ("picked", "corrected")
+
+
+class SituationFeedbackBase(SQLModel):
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    seq: int
+    language: str = Field(max_length=35)
+    messages_json: str = Field(sa_type=Text)
+    recognized: str = Field(max_length=40)
+    score: float
+    corrected: str = Field(max_length=40)
+    source: str = Field(max_length=20)
+    operator_id: int | None = Field(default=None, foreign_key="operator.id")
+    created_at: float
+
+
+class SituationFeedback(SituationFeedbackBase, table=True):
+    __tablename__ = "situation_feedback"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+
+
+class SituationModelRow(SQLModel, table=True):
+    __tablename__ = "situation_model"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: float
+    operator_id: int | None = Field(default=None, foreign_key="operator.id")
+    data: bytes = Field(sa_type=LargeBinary)
+    report_json: str = Field(sa_type=Text)

@@ -74,6 +74,7 @@ CONSOLE_ASSETS = (
 ADMIN_ASSETS = (
     "admin.js",
     "admin.css",
+    "admin/assistant.js",
     "admin/forms.js",
     "admin/hold.js",
     "admin/library.js",

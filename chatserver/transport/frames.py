@@ -50,6 +50,7 @@ LEAVE_MESSAGE = "leave_message"  # ← visitor
 MESSAGE_LEFT = "message_left"  # → visitor (confirmation) and → operator (answer later)
 MESSAGE_ANSWERED = "message_answered"  # → visitor, before the replay of an answered left message
 NUDGE = "nudge"  # → operator
+SITUATION = "situation"  # ← operator: the situation of a visitor message, as the operator sees it
 
 # --- error codes (stable) ------------------------------------------------------------------
 INVALID_JSON = "invalid_json"

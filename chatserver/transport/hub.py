@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chatserver.assistant import Assistant, Usage
+from chatserver.assistant import Assistant, Feedback, Usage
 from chatserver.broker.base import Broker
 from chatserver.core import events as ev
 from chatserver.core.effects import Refused
@@ -62,6 +62,7 @@ class Hub:
         clock: Clock = time.time,
         assistant: Assistant | None = None,
         record_usage: Callable[[list[Usage]], None] | None = None,
+        record_feedback: Callable[[Feedback, int | None], None] | None = None,
         suggest_cpu_share: float = 0.2,
         core_log: CoreLog | None = None,
         process: str = "",
@@ -97,6 +98,7 @@ class Hub:
             assistant=assistant,
             record_usage=record_usage,
             cpu_share=suggest_cpu_share,
+            record_feedback=record_feedback,
         )
         self.briefing = Briefing(
             engine=engine,

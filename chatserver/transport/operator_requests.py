@@ -118,7 +118,9 @@ class OperatorRequests:
             return
         self._core.dispatch(ev.OperatorReplied(stored.conversation_id))
         if self._assistant is not None:
-            self._suggestions.usage(self._assistant.operator_sent(stored.conversation_id, text))
+            usage, picked = self._assistant.operator_reply(stored.conversation_id, text)
+            self._suggestions.usage(usage)
+            self._suggestions.feedback(picked, int(stored.sender_id) if stored.sender_id.isdigit() else None)
 
     async def typing(self, operator_id: int, conversation_id: int, on: bool) -> None:
         conv = self._engine.conversation(conversation_id)

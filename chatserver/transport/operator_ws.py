@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from chatserver.assistant import unfilled_placeholders
+from chatserver.assistant import LABELS, UnknownRecognition, unfilled_placeholders
 from chatserver.core.roster import STATUSES
 from chatserver.storage import repository as repo
 
@@ -61,6 +61,7 @@ class OperatorSession:
             TRANSFER_DECLINE: self.on_transfer_decline,
             TRANSFER_CANCEL: self.on_transfer_cancel,
             f.LIBRARY_SEARCH: self.on_library_search,
+            f.SITUATION: self.on_situation,
         }
 
     def _held_conversation(self, frame: dict[str, Any]) -> int:
@@ -172,6 +173,26 @@ class OperatorSession:
             cid = self._held_conversation(frame)
         items = assistant.search(cid, frame["query"][:200], frame.get("language"))
         self.outbox.put(f.encode(f.library_results_frame(frame["query"], cid, items)))
+
+    async def on_situation(self, frame: dict[str, Any]) -> None:
+        """The operator corrects the situation of a visitor message: kept, and suggestions for it."""
+        f.require(frame, f.FieldSpec("seq", int), f.FieldSpec("situation", str))
+        cid = self._held_conversation(frame)
+        assistant = self.state.hub.assistant
+        if assistant is None:
+            raise f.FrameError(f.ASSISTANT_OFF, "the assistant is switched off on this server")
+        label = frame["situation"]
+        if label not in LABELS:
+            raise f.FrameError(f.INVALID_FIELD, "situation must be one of " + ", ".join(LABELS))
+        try:
+            feedback, suggestions, usage = assistant.correct(cid, frame["seq"], label)
+        except UnknownRecognition as exc:
+            raise f.FrameError(f.INVALID_FIELD, str(exc)) from None
+        worker = self.state.hub.suggestions
+        worker.feedback(feedback, self.operator.id)
+        worker.usage(usage)
+        # To every console of theirs, like the suggestions it replaces.
+        await self.state.hub.channels.tell_operator(self.operator.id, suggestions)
 
 
 async def _find_operator(state: ServerState, claims: TokenClaims) -> Any:

@@ -29,6 +29,7 @@ class ServerState:
     signer: TokenSigner
     hub: Hub
     library: Any = None  # chatserver.library_store.LibraryStore: the editable reply library
+    learning: Any = None  # chatserver.situation_learning.SituationLearning: feedback and retraining
     # Wall-clock seconds for every route and socket: one clock, so a test can move time for all.
     clock: Clock = time.time
     # Abuse limits of this process (sessions, logins, sockets), built from ``settings``.

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from chatserver.assistant import Assistant, Usage
+from chatserver.assistant import Assistant, Feedback, Usage
 from chatserver.core.engine import Engine
 
 from .channels import Channels, operator_channel
@@ -24,6 +24,7 @@ from .loop_load import busy_clock
 log = logging.getLogger("chatserver.hub")
 
 RecordUsage = Callable[[list[Usage]], None]
+RecordFeedback = Callable[[Feedback, int | None], None]  # (feedback, operator id)
 
 
 class SuggestionWorker:
@@ -37,11 +38,13 @@ class SuggestionWorker:
         assistant: Assistant | None,
         record_usage: RecordUsage | None,
         cpu_share: float,
+        record_feedback: RecordFeedback | None = None,
     ) -> None:
         self._engine = engine
         self._channels = channels
         self._assistant = assistant
         self._record_usage = record_usage
+        self._record_feedback = record_feedback
         self._cpu_share = cpu_share
         self._pending: dict[int, int] = {}
         self._last_visitor_seq: dict[int, int] = {}
@@ -91,6 +94,14 @@ class SuggestionWorker:
                 self._record_usage(usage)
             except Exception:
                 log.exception("could not record reply usage")
+
+    def feedback(self, feedback: Feedback | None, operator_id: int | None) -> None:
+        """Keep what the operator taught the assistant; a failure here never reaches the chat."""
+        if feedback is not None and self._record_feedback is not None:
+            try:
+                self._record_feedback(feedback, operator_id)
+            except Exception:
+                log.exception("could not record situation feedback")
 
     async def _suggest_forever(self, assistant: Assistant) -> None:
         """Compute suggestions after the messages they are about have gone out."""

@@ -52,6 +52,22 @@ function replyCard(item, conversationLanguage, index) {
     h("span", { class: "reply-text" }, slotText(item.text))));
 }
 
+// The situation the assistant recognised, and a way to say it is another one: the server keeps
+// the correction (the assistant learns from it) and answers with that situation's replies.
+const LABELS = [...Object.keys(SITUATIONS).filter((key) => key !== "general"), "none"];
+
+function situationPicker(chat, s) {
+  const current = s.situation || "none";
+  const select = h("select", {
+    class: ["situation-pick", s.corrected && "corrected"], id: "situation-pick", "aria-label": "Situation of the visitor's message",
+    title: s.corrected ? "The situation you set; its replies are below" : "What the assistant recognised in the visitor's words; pick another if it is wrong",
+  }, LABELS.map((label) => h("option", { value: label, selected: label === current, text: label === "none" ? "Ordinary chat" : SITUATIONS[label][0] })));
+  select.addEventListener("change", () => {
+    sendFrame({ type: "situation", conversation_id: chat.id, seq: s.seq, situation: select.value });
+  });
+  return select;
+}
+
 export function renderReplies() {
   const chat = state.chats.get(state.active);
   if (!chat) {
@@ -61,7 +77,8 @@ export function renderReplies() {
   }
   const s = chat.suggestions;
   const head = h("div", { class: "card-head" }, h("h2", { text: "Suggested replies" }),
-    s && s.situation ? h("span", { class: "badge brand situation", id: "situation", title: "What the assistant recognised in the visitor's words", text: (SITUATIONS[s.situation] || [s.situation])[0] }) : null);
+    s && s.situation ? h("span", { class: "badge brand situation", id: "situation", title: s.corrected ? "The situation you set" : "What the assistant recognised in the visitor's words", text: (SITUATIONS[s.situation] || [s.situation])[0] }) : null,
+    s && !chat.ended ? situationPicker(chat, s) : null);
   const body = [];
   if (s && s.situation && SITUATIONS[s.situation] && SITUATIONS[s.situation][1]) {
     body.push(h("p", { class: "tip small" }, h("strong", { text: "How: " }), SITUATIONS[s.situation][1]));

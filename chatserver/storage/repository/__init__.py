@@ -17,6 +17,7 @@ every function, record and error is re-exported here.
 - `replies`: the admin-edited reply libraries, their versions and usage.
 - `customer_records`: orders, cases, profiles, ratings and pages from the shop feed and operators.
 - `customer_context`: the bounded reads beside the chat: context, history, transcripts.
+- `situations`: the operators' situation feedback and the models retrained from it.
 - `tables`: the Core tables; `_common`: the helpers the modules share.
 """
 
@@ -146,6 +147,15 @@ from .replies import (
     update_reply,
 )
 from .settings import SEGMENTS_SETTING, get_setting, put_setting, set_setting_if_absent
+from .situations import (
+    FeedbackRow,
+    StoredModel,
+    add_situation_feedback,
+    count_situation_feedback,
+    latest_situation_model,
+    list_situation_feedback,
+    store_situation_model,
+)
 from .tables import (
     CASE,
     CONVERSATION,
@@ -161,6 +171,8 @@ from .tables import (
     REPLY_VERSION,
     SETTING,
     SHOP_ORDER,
+    SITUATION_FEEDBACK,
+    SITUATION_MODEL,
     TEAM,
     VISITOR,
     VISITOR_PAGE,
@@ -231,6 +243,14 @@ __all__ = [
     "restore_reply",
     "seed_replies",
     "update_reply",
+    # situations
+    "FeedbackRow",
+    "StoredModel",
+    "add_situation_feedback",
+    "count_situation_feedback",
+    "latest_situation_model",
+    "list_situation_feedback",
+    "store_situation_model",
     # customer_records
     "FeedResult",
     "get_customer_profile",
@@ -307,6 +327,8 @@ __all__ = [
     "RATING",
     "REPLY",
     "REPLY_USAGE",
+    "SITUATION_FEEDBACK",
+    "SITUATION_MODEL",
     "REPLY_VERSION",
     "SETTING",
     "SHOP_ORDER",
