@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from chatserver.app import create_app
 from chatserver.settings import Settings
+from responses import devset
 
 from .conftest import run_server
 
@@ -121,6 +122,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("PUT", "/api/admin/hold-messages"): Spec(("queue", "queue_offline", "transfer")),
     ("DELETE", "/api/admin/hold-messages"): Spec(),
     ("GET", "/widget.js"): Spec(body=False),
+    ("POST", "/api/admin/assistant/retrain"): Spec(),
+    ("GET", "/api/admin/assistant/report"): Spec(),
 }
 
 
@@ -165,6 +168,8 @@ class Target:
 
 
 async def _seed(server: Any) -> tuple[dict[str, str], dict[str, list[Any]], set[int]]:
+    # A retraining the fuzzer sets off trains on a small part of the dev set: a second, not a minute.
+    server.state.learning.base_items = devset.load("train")[:40]
     admin_id, admin = await server.add_operator("Admin", role="admin")
     operator_id, operator = await server.add_operator("Olga")
     victim_id, _ = await server.add_operator("Victor", teams=("billing",))
