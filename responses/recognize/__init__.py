@@ -12,21 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..library import SITUATIONS as LIBRARY_SITUATIONS
 from .language import LANGUAGES, detect_language, language_scores, pick
 from .learned import MAX_CHARS, MAX_MESSAGES, NONE, active, use_model
 
 __all__ = ["SITUATIONS", "Recognition", "detect_language", "recognize", "use_model"]
 
-SITUATIONS: tuple[str, ...] = (
-    "cannot_do",
-    "defect",
-    "out_of_stock",
-    "pointless_suggestion",
-    "dont_know",
-    "hater",
-    "transfer",
-    "ending",
-)
+SITUATIONS: tuple[str, ...] = LIBRARY_SITUATIONS  # one list, in responses.library
 
 
 @dataclass(frozen=True, slots=True)

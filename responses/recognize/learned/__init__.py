@@ -32,21 +32,12 @@ import numpy as np
 
 from responses.devset import Item
 
+from ...library import SITUATIONS
 from ..features import _MARK_CUES, LEXICONS
 from ..normalize import normalize
 
 NONE = "none"
-LABELS: tuple[str, ...] = (
-    "cannot_do",
-    "defect",
-    "out_of_stock",
-    "pointless_suggestion",
-    "dont_know",
-    "hater",
-    "transfer",
-    "ending",
-    NONE,
-)
+LABELS: tuple[str, ...] = (*SITUATIONS, NONE)
 MAX_MESSAGES = 4  # the newest message and up to three before it
 MAX_CHARS = 600  # longer messages keep their start and end: a bound on time per call
 CACHE_SIZE = 4096
