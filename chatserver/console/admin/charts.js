@@ -60,7 +60,7 @@ function shortDay(day) {
   return date.toLocaleDateString([], { day: "numeric", month: "short" });
 }
 
-const PAD = { top: 12, right: 10, bottom: 26, left: 44 };
+const PAD = { top: 12, right: 10, bottom: 26, left: 48 };
 
 function frame(width, height, max, format) {
   const inner = height - PAD.top - PAD.bottom;
@@ -119,7 +119,7 @@ export function conversationsChart(byDay) {
 }
 
 // A line per day (first response p50); a day without a figure leaves a gap.
-export function lineChart(byDay, key, format) {
+export function lineChart(byDay, key, format, tickFormat = format) {
   return (width) => {
     const height = 170;
     const inner = height - PAD.top - PAD.bottom;
@@ -149,7 +149,7 @@ export function lineChart(byDay, key, format) {
     const labels = dayLabels(byDay.map((d) => d.day), width, x);
     labels.setAttribute("transform", `translate(0 ${height - 8})`);
     return svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" },
-      frame(width, height, max, format), line, points, labels);
+      frame(width, height, max, tickFormat), line, points, labels);
   };
 }
 

@@ -27,6 +27,7 @@ const seconds = (value) => (missing(value) ? NONE : duration(value));
 const percent = (value) => (missing(value) ? NONE : `${Math.round(value * 1000) / 10} %`);
 const stars = (value) => (missing(value) ? NONE : `${Number(value).toFixed(2)} / 5`);
 const nps = (value) => (missing(value) ? NONE : `${value > 0 ? "+" : ""}${Math.round(value)}`);
+const tick = (value) => (value < 120 ? `${Math.round(value)} s` : `${Math.round(value / 60)} min`);
 const share = (part, whole) => (missing(part) || missing(whole) || !whole ? null : part / whole);
 
 function localDay(ts) {
@@ -229,18 +230,19 @@ function dataTable(id, title, table, params, columns, rows, emptyText) {
 }
 
 function legend(items) {
-  return h("ul", { class: "plain chart-legend" }, items.map(([cls, label]) => h("li", {}, h("span", { class: ["swatch", cls], "aria-hidden": "true" }), label)));
+  return h("ul", { class: "plain chart-legend" }, items.filter(Boolean).map(([cls, label]) => h("li", {}, h("span", { class: ["swatch", cls], "aria-hidden": "true" }), label)));
 }
 
 // --- the blocks ----------------------------------------------------------------------------------
 
 function conversationsCard(c, params) {
   const byDay = c.by_day || [];
+  const others = byDay.some((d) => (d.total || 0) > (d.served || 0) + (d.abandoned || 0));
   const charts = byDay.length
-    ? [h("h3", { text: "Conversations per day" }), legend([["bar-served", "Served"], ["bar-other", "Other"], ["bar-abandoned", "Abandoned"]]),
+    ? [h("h3", { text: "Conversations per day" }), legend([["bar-served", "Served"], others ? ["bar-other", "Other (neither yet)"] : null, ["bar-abandoned", "Abandoned"]]),
       chartBox("chart-conversations", `Conversations per day, ${byDay.length} days`, conversationsChart(byDay)),
       h("h3", { text: "First response per day (p50)" }),
-      chartBox("chart-first-response", `Median first response per day, ${byDay.length} days`, lineChart(byDay, "first_response_p50_s", seconds))]
+      chartBox("chart-first-response", `Median first response per day, ${byDay.length} days`, lineChart(byDay, "first_response_p50_s", seconds, tick))]
     : [];
   const empty = !c.total && !byDay.length ? h("p", { class: "empty-note", id: "conversations-empty", text: "No conversations in this period." }) : null;
   return card("report-conversations", "Conversations", "p50: half were quicker; p90: nine in ten were.",
