@@ -1,6 +1,6 @@
 // Admin pages: the reply library (per situation and language, live preview, versions, import and
-// export), operators and teams, the hold messages and the assistant's learning. Remote text only ever goes through
-// textContent or form values. This entry signs in, draws the frame and routes between the pages
+// export), operators and teams, the hold messages, the assistant's learning and the reports.
+// Remote text only ever goes through textContent or form values. This entry signs in, draws the frame and routes between the pages
 // in admin/.
 
 import { h, loadSession, replace, toast } from "/console/ui.js";
@@ -11,6 +11,7 @@ import { loadOperators, showOperators } from "./admin/operators.js";
 import { showTeams } from "./admin/teams.js";
 import { showHold } from "./admin/hold.js";
 import { showAssistant } from "./admin/assistant.js";
+import { showReports } from "./admin/reports.js";
 
 function boot() {
   const session = loadSession(SESSION_KEY) || adoptConsoleSession();
@@ -43,7 +44,7 @@ function buildLayout() {
   app.className = "admin";
   ui.nav = {};
   const nav = h("nav", { class: "side-nav", "aria-label": "Admin sections" },
-    [["replies", "Reply library", "Replies"], ["operators", "Operators", "Operators"], ["teams", "Teams", "Teams"], ["hold", "Hold messages", "Hold"], ["assistant", "Assistant", "Assistant"]].map(([id, label, short]) => {
+    [["replies", "Reply library", "Replies"], ["operators", "Operators", "Operators"], ["teams", "Teams", "Teams"], ["hold", "Hold messages", "Hold"], ["assistant", "Assistant", "Assistant"], ["reports", "Reports", "Reports"]].map(([id, label, short]) => {
       const link = h("a", { href: "#" + id, class: "nav-link", dataset: { view: id } }, h("span", { class: "long", text: label }), h("span", { class: "short", text: short }));
       ui.nav[id] = link;
       return link;
@@ -60,13 +61,18 @@ function buildLayout() {
 
 function route() {
   const view = (location.hash || "#replies").slice(1);
-  state.view = ["replies", "operators", "teams", "hold", "assistant"].includes(view) ? view : "replies";
+  state.view = ["replies", "operators", "teams", "hold", "assistant", "reports"].includes(view) ? view : "replies";
   for (const [id, link] of Object.entries(ui.nav)) {
     link.classList.toggle("on", id === state.view);
-    if (id === state.view) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
+    if (id === state.view) {
+      link.setAttribute("aria-current", "page");
+      // On a phone the sections scroll sideways: keep the open one in sight.
+      const bar = link.parentElement.getBoundingClientRect();
+      const box = link.getBoundingClientRect();
+      if (box.right > bar.right || box.left < bar.left) link.parentElement.scrollLeft += box.left - bar.left - (bar.width - box.width) / 2;
+    } else link.removeAttribute("aria-current");
   }
-  ({ replies: showReplies, operators: showOperators, teams: showTeams, hold: showHold, assistant: showAssistant })[state.view]();
+  ({ replies: showReplies, operators: showOperators, teams: showTeams, hold: showHold, assistant: showAssistant, reports: showReports })[state.view]();
 }
 
 hooks.start = start;
