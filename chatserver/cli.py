@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import resource
 import signal
 import sys
 import time
 from collections.abc import Sequence
 
+from chatserver.logs import configure_logging
 from chatserver.settings import Settings, SettingsError
 from chatserver.storage import repository as repo
 from chatserver.storage.db import create_db_engine, migrate
@@ -88,6 +88,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         max_frame_bytes=settings.max_frame_bytes,
         log_level=args.log_level,
+        json_logs=settings.log_format == "json",
     )
     # uvicorn shuts down gracefully on SIGTERM (stops accepting, sockets answer what they took
     # and close with 1001, then the lifespan flushes the writer), then raises the signal again
@@ -237,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "capacity", 1) is not None and getattr(args, "capacity", 1) < 1:
         print("error: --capacity must be at least 1", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     result: int = args.run(args, settings)
     return result
 

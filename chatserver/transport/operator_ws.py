@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -28,6 +29,7 @@ class OperatorSession:
         self.state = state
         self.outbox = outbox
         self.operator = operator
+        self._ack_latency = state.hub.metrics.ack_latency.observe
 
     def welcome(self) -> dict[str, Any]:
         operator = self.operator
@@ -84,6 +86,7 @@ class OperatorSession:
         await self.state.hub.channels.tell_operator(self.operator.id, f.status_frame(frame["status"]))
 
     async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
+        received = time.perf_counter()
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
         cid = self._held_conversation(frame)
         placeholders = unfilled_placeholders(text)
@@ -98,7 +101,7 @@ class OperatorSession:
             conversation_id=cid,
             client_id=client_id,
             text=text,
-            reply=reply_to(self.outbox, client_id, ack_frame),
+            reply=reply_to(self.outbox, client_id, ack_frame, received=received, observe=self._ack_latency),
         )
         if pending is not None:
             return pending
@@ -106,6 +109,7 @@ class OperatorSession:
             operator_id=self.operator.id, conversation_id=cid, client_id=client_id, text=text
         )
         self.outbox.put(ack_frame(stored))
+        self._ack_latency(time.perf_counter() - received)
         return None
 
     async def on_typing(self, frame: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -40,6 +41,7 @@ class VisitorSession:
         self.outbox = outbox
         self.visitor = visitor
         self.hello = hello
+        self._ack_latency = state.hub.metrics.ack_latency.observe
 
     def welcome(self) -> dict[str, Any]:
         return f.visitor_welcome_frame(self.visitor.id, self.state.hub.open_conversation_of(self.visitor.id))
@@ -92,13 +94,14 @@ class VisitorSession:
         await visitor_page(self.state, self.visitor.id, frame)
 
     async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
+        received = time.perf_counter()
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
         pending = self.state.hub.visitor_message_nowait(
             visitor_id=self.visitor.id,
             locale=self.visitor.locale,
             client_id=client_id,
             text=text,
-            reply=reply_to(self.outbox, client_id, ack_frame),
+            reply=reply_to(self.outbox, client_id, ack_frame, received=received, observe=self._ack_latency),
         )
         if pending is not None:
             return pending
@@ -110,6 +113,7 @@ class VisitorSession:
             text=text,
         )
         self.outbox.put(ack_frame(stored))
+        self._ack_latency(time.perf_counter() - received)
         return None
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
