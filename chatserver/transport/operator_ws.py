@@ -19,6 +19,7 @@ from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
 from .outbox import Outbox
 from .state import ServerState
+from .wrap_up import ask_anything_else
 from .ws_session import SocketKind, serve_socket
 
 
@@ -58,6 +59,7 @@ class OperatorSession:
             f.MESSAGE: self.on_message,
             f.TYPING: self.on_typing,
             f.CLOSE: self.on_close,
+            f.WRAP_UP: self.on_wrap_up,
             f.TRANSFER: self.on_transfer,
             TRANSFER_ACCEPT: self.on_transfer_accept,
             TRANSFER_DECLINE: self.on_transfer_decline,
@@ -116,6 +118,10 @@ class OperatorSession:
         f.require(frame, f.FieldSpec("on", bool))
         cid = self._held_conversation(frame)
         await self.state.hub.operator_typing(self.operator.id, cid, frame["on"])
+
+    async def on_wrap_up(self, frame: dict[str, Any]) -> None:
+        """Ask the visitor whether there is anything else; they decide when the chat is done."""
+        await ask_anything_else(self.state, self.operator.id, self._held_conversation(frame))
 
     async def on_close(self, frame: dict[str, Any]) -> None:
         cid = self._held_conversation(frame)

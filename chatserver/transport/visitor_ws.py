@@ -20,6 +20,7 @@ from .outbox import Outbox
 from .ratings import rating_json, save_rating
 from .state import ServerState
 from .visitor_pages import PAGE, visitor_page
+from .wrap_up import answer_wrap_up
 from .ws_session import SocketKind, serve_socket
 
 
@@ -59,7 +60,13 @@ class VisitorSession:
             PAGE: self.on_page,
             LEAVE_MESSAGE: self.on_leave_message,
             f.RATING: self.on_rating,
+            f.WRAP_UP_ANSWER: self.on_wrap_up_answer,
         }
+
+    async def on_wrap_up_answer(self, frame: dict[str, Any]) -> None:
+        """ "No, that's all" (``done``: the chat closes) or "Yes, one more thing" (``more``)."""
+        f.require(frame, f.FieldSpec("conversation_id", int), f.FieldSpec("answer", str))
+        await answer_wrap_up(self.state, self.visitor.id, frame["conversation_id"], frame["answer"])
 
     async def on_rating(self, frame: dict[str, Any]) -> None:
         """The stars (1-5), the NPS answer (0-10) and a comment the widget asks for when a chat ends."""
