@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from chatserver.demo import CUSTOMER_ID, DemoSeed, seed_demo_history
 from chatserver.logs import configure_logging
 from chatserver.settings import Settings, SettingsError
 from chatserver.storage import repository as repo
@@ -68,6 +69,17 @@ def create_demo_accounts(settings: Settings) -> list[tuple[str, str, str]]:
     return logins
 
 
+def seed_demo(settings: Settings) -> DemoSeed:
+    """The demo customer and a week of history, across the demo operators (once per database)."""
+    engine = _prepared_db(settings)
+    try:
+        accounts = [repo.get_operator_by_email(engine, email=account[0]) for account in DEMO_ACCOUNTS]
+        operators = [op for op in accounts if op is not None and op.role == "operator"]
+        return seed_demo_history(engine, operators, now=time.time())
+    finally:
+        engine.dispose()
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -80,6 +92,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print("Demo accounts (role, email, password):")
         for role, email, password in create_demo_accounts(settings):
             print(f"  {role:9} {email:22} {password}")
+        seeded = seed_demo(settings)
+        if seeded.conversations:
+            print(
+                f"Demo history: {seeded.conversations} closed chats over the last 7 days, "
+                f"{seeded.ratings} rated; customer {CUSTOMER_ID} with {seeded.orders} orders"
+            )
         print(f"Operator login: POST http://{args.host}:{args.port}/api/operators/login")
         print(f"Demo shop with the chat widget: http://{args.host}:{args.port}/demo")
     config = uvicorn_config(
