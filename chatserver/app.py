@@ -38,6 +38,7 @@ from chatserver.transport.hold_api import hold_routes
 from chatserver.transport.http_edge import ApiError, api_error_handler, http_error_handler
 from chatserver.transport.hub import Hub
 from chatserver.transport.limits import Limits
+from chatserver.transport.metrics_api import metrics_routes
 from chatserver.transport.operator_ws import operator_endpoint
 from chatserver.transport.redis_core_log import RedisLog
 from chatserver.transport.state import Clock, ServerState
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         *assistant_routes(),
         *console_routes(),
         *hold_routes(),
+        *metrics_routes(),
         *static_routes(demo=settings.demo),
     ]
     return Starlette(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import resource
 import signal
 import sys
 import time
 from collections.abc import Sequence
 
+from chatserver.demo import CUSTOMER_ID, DemoSeed, seed_demo_history
+from chatserver.logs import configure_logging
 from chatserver.settings import Settings, SettingsError
 from chatserver.storage import repository as repo
 from chatserver.storage.db import create_db_engine, migrate
@@ -68,6 +69,17 @@ def create_demo_accounts(settings: Settings) -> list[tuple[str, str, str]]:
     return logins
 
 
+def seed_demo(settings: Settings) -> DemoSeed:
+    """The demo customer and a week of history, across the demo operators (once per database)."""
+    engine = _prepared_db(settings)
+    try:
+        accounts = [repo.get_operator_by_email(engine, email=account[0]) for account in DEMO_ACCOUNTS]
+        operators = [op for op in accounts if op is not None and op.role == "operator"]
+        return seed_demo_history(engine, operators, now=time.time())
+    finally:
+        engine.dispose()
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -80,6 +92,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print("Demo accounts (role, email, password):")
         for role, email, password in create_demo_accounts(settings):
             print(f"  {role:9} {email:22} {password}")
+        seeded = seed_demo(settings)
+        if seeded.conversations:
+            print(
+                f"Demo history: {seeded.conversations} closed chats over the last 7 days, "
+                f"{seeded.ratings} rated; customer {CUSTOMER_ID} with {seeded.orders} orders"
+            )
         print(f"Operator login: POST http://{args.host}:{args.port}/api/operators/login")
         print(f"Demo shop with the chat widget: http://{args.host}:{args.port}/demo")
     config = uvicorn_config(
@@ -88,6 +106,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         max_frame_bytes=settings.max_frame_bytes,
         log_level=args.log_level,
+        json_logs=settings.log_format == "json",
     )
     # uvicorn shuts down gracefully on SIGTERM (stops accepting, sockets answer what they took
     # and close with 1001, then the lifespan flushes the writer), then raises the signal again
@@ -237,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "capacity", 1) is not None and getattr(args, "capacity", 1) < 1:
         print("error: --capacity must be at least 1", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     result: int = args.run(args, settings)
     return result
 

@@ -60,6 +60,15 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
@@ -131,6 +140,10 @@ class Settings:
     sockets_per_visitor: int = 10
     sockets_per_operator: int = 10
     db_ping_timeout_s: float = 1.0
+    # Bearer token of GET /metrics; unset: the route answers 404.
+    metrics_token: str | None = None
+    # Log lines as text, or one JSON object per line ("json").
+    log_format: str = "text"
     demo: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -183,4 +196,6 @@ class Settings:
             sockets_per_visitor=_int(env, "CHAT_SOCKETS_PER_VISITOR", 10),
             sockets_per_operator=_int(env, "CHAT_SOCKETS_PER_OPERATOR", 10),
             db_ping_timeout_s=_float(env, "CHAT_DB_PING_TIMEOUT_S", 1.0, minimum=0.05),
+            metrics_token=env.get("CHAT_METRICS_TOKEN") or None,
+            log_format=_choice(env, "CHAT_LOG_FORMAT", "text", ("text", "json")),
         )

@@ -174,6 +174,16 @@ _TEXTS.update(
 )
 
 
+# --- ending the conversation (docs/playbook.md#closing): the customer decides when it is right ---
+
+_TEXTS["wrap_up_question"] = {
+    "en": "Is there anything else I can help you with?",
+    "pl": "Czy mogę jeszcze w czymś Państwu pomóc?",
+    "cs": "Mohu Vám ještě s něčím pomoci?",
+    "ru": "Могу ли я ещё чем-нибудь Вам помочь?",
+}
+
+
 def language_of(locale: str | None) -> str:
     """``pl-PL`` → ``pl``; anything we have no texts for falls back to English."""
     if not locale:

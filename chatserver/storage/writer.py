@@ -97,6 +97,8 @@ class MessageWriter:
         self._closing = False
         self._writer: ThreadPoolExecutor | None = None
         self._readers: ThreadPoolExecutor | None = None
+        # Told (seconds, messages) after each group commit: the metrics' hook, off by default.
+        self.on_commit: Callable[[float, int], None] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -237,6 +239,7 @@ class MessageWriter:
 
     async def _commit(self, batch: list[_Store]) -> None:
         messages = [item.message for item in batch]
+        started = time.perf_counter()
         try:
             results: Sequence[StoredMessage | Exception] = await self._in_writer(
                 store_messages, self._engine, messages=messages
@@ -247,5 +250,8 @@ class MessageWriter:
             else:
                 log.warning("batch of %d messages failed (%r); retrying one by one", len(batch), exc)
                 results = await self._in_writer(_store_each, self._engine, messages)
+        else:
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started, len(messages))
         for item, outcome in zip(batch, results, strict=True):
             _resolve(item.future, outcome)

@@ -42,6 +42,7 @@ from chatserver.core.effects import (
     TransferReturned,
     TransferStarted,
 )
+from chatserver.logs import context, effect_context
 from chatserver.storage import repository as repo
 from chatserver.storage.writer import MessageWriter
 
@@ -80,6 +81,7 @@ class EffectAppliers:
         transfers: Transfers,
         waiting: Waiting,
         promises: PromiseRecorder,
+        observe_assignment: Callable[[float], None] | None = None,
     ) -> None:
         self._core = core
         self._broker = broker
@@ -90,6 +92,7 @@ class EffectAppliers:
         self._relay = relay
         self._briefing = briefing
         self._suggestions = suggestions
+        self._observe_assignment = observe_assignment
         # Carried out once, by the leader.
         self.shared: dict[type[Effect], Applier] = {
             Assign: self._assign,
@@ -128,9 +131,9 @@ class EffectAppliers:
             await local(effect)
         if shared is None and local is None:
             if isinstance(effect, Refused):
-                log.info("refused without anyone asking: %r", effect)
+                log.info("refused without anyone asking: %r", effect, extra=effect_context(effect))
             else:
-                log.warning("no applier for %r", effect)
+                log.warning("no applier for %r", effect, extra=effect_context(effect))
 
     # ------------------------------------------------------------------ the conversation's own life
 
@@ -148,6 +151,10 @@ class EffectAppliers:
             event_kind="assigned",
             data={"sticky": effect.sticky},
         )
+        if self._observe_assignment is not None and not effect.sticky:
+            conv = self._core.engine.conversation(cid)
+            if conv is not None and conv.waiting_since:
+                self._observe_assignment(max(0.0, self._core.clock() - conv.waiting_since))
         info = await self._directory.public(oid)
         await self._channels.publish(visitor_channel(effect.visitor_id), f.visitor_assigned_frame(cid, info))
 
@@ -169,6 +176,12 @@ class EffectAppliers:
 
     async def _requeued(self, effect: Requeued) -> None:
         cid = effect.conversation_id
+        log.info(
+            "conversation %s back in line (%s)",
+            cid,
+            effect.reason,
+            extra=context(cid, effect.operator_id, effect.visitor_id),
+        )
         await self._broker.release(f"claim:conv:{cid}", f"operator:{effect.operator_id}")
         await self._writer.run(
             repo.set_conversation_state,
@@ -188,6 +201,7 @@ class EffectAppliers:
 
     async def _closed(self, effect: Closed) -> None:
         cid = effect.conversation_id
+        log.info("conversation %s closed", cid, extra=context(cid, effect.operator_id, effect.visitor_id))
         await self._writer.run(
             repo.set_conversation_state,
             conversation_id=cid,

@@ -169,13 +169,26 @@ def error_frame_for(exc: BaseException, client_id: str | None) -> str:
     return f.error_frame(f.INTERNAL_ERROR, "the server could not handle this frame", client_id)
 
 
-def reply_to(outbox: Outbox, client_id: str | None, ack: Callable[[Any], str]) -> Callable[[Any], None]:
-    """A commit callback for a pipelined frame: its ack, or its error frame."""
+def reply_to(
+    outbox: Outbox,
+    client_id: str | None,
+    ack: Callable[[Any], str],
+    *,
+    received: float = 0.0,
+    observe: Callable[[float], None] | None = None,
+) -> Callable[[Any], None]:
+    """A commit callback for a pipelined frame: its ack, or its error frame.
+
+    With ``observe``, the seconds from ``received`` (``time.perf_counter``) to the ack.
+    """
 
     def reply(outcome: Any) -> None:
-        outbox.put(
-            error_frame_for(outcome, client_id) if isinstance(outcome, BaseException) else ack(outcome)
-        )
+        if isinstance(outcome, BaseException):
+            outbox.put(error_frame_for(outcome, client_id))
+            return
+        outbox.put(ack(outcome))
+        if observe is not None:
+            observe(time.perf_counter() - received)
 
     return reply
 
@@ -200,6 +213,7 @@ async def serve_frames(
     unordered: frozenset[str] = frozenset({f.TYPING}),
     rate: FrameRate | None = None,
     clock: Callable[[], float] = time.monotonic,
+    refused: Callable[[str], None] | None = None,
 ) -> None:
     """Read frames until the socket closes; dispatch by ``type``; bad frames get an error frame.
 
@@ -246,9 +260,13 @@ async def serve_frames(
                     pass
                 elif verdict == REFUSE:
                     outbox.put(rate_limited_frame(raw, rate.retry_after_ms()))
+                    if refused is not None:
+                        refused("ws_frames")
                     continue
                 else:
                     log.info("closing a socket that floods frames")
+                    if refused is not None:
+                        refused("ws_flood")
                     await outbox.close(f.CLOSE_POLICY, FLOOD_REASON)
                     return
             client_id: str | None = None

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from chatserver.core import events as ev
 from chatserver.core.effects import CancelTimer, Effect, Refused, StartTimer
 from chatserver.core.engine import Engine
+from chatserver.logs import effect_context
 
 from .core_log import CoreLog, Entry, LocalLog
 
@@ -149,7 +150,7 @@ class CoreDriver:
                     try:
                         await apply(effect)
                     except Exception:
-                        log.exception("could not apply %r", effect)
+                        log.exception("could not apply %r", effect, extra=effect_context(effect))
             finally:
                 self._effects.task_done()
 

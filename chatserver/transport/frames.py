@@ -51,6 +51,8 @@ MESSAGE_LEFT = "message_left"  # → visitor (confirmation) and → operator (an
 MESSAGE_ANSWERED = "message_answered"  # → visitor, before the replay of an answered left message
 NUDGE = "nudge"  # → operator
 SITUATION = "situation"  # ← operator: the situation of a visitor message, as the operator sees it
+WRAP_UP = "wrap_up"  # ← operator: ask "anything else?"; → visitor and operator: the question asked
+WRAP_UP_ANSWER = "wrap_up_answer"  # ← visitor: "done" (close) or "more"; → operator: the same
 
 # --- error codes (stable) ------------------------------------------------------------------
 INVALID_JSON = "invalid_json"
@@ -78,6 +80,7 @@ NO_TRANSFER_OFFER = "no_transfer_offer"
 NO_TRANSFER = "no_transfer"
 NOT_WAITING = "not_waiting"
 RATE_LIMITED = "rate_limited"
+NOT_WRAPPING_UP = "not_wrapping_up"
 
 # --- websocket close codes -----------------------------------------------------------------
 CLOSE_UNAUTHORIZED = 4401
@@ -315,6 +318,14 @@ def operator_assigned_frame(
         "visitor": {"id": visitor_id, "locale": locale},
         "customer": customer,
     }
+
+
+def wrap_up_frame(conversation_id: int, question: str) -> dict[str, Any]:
+    return {"type": WRAP_UP, "conversation_id": conversation_id, "question": question}
+
+
+def wrap_up_answer_frame(conversation_id: int, answer: str) -> dict[str, Any]:
+    return {"type": WRAP_UP_ANSWER, "conversation_id": conversation_id, "answer": answer}
 
 
 def closed_frame(conversation_id: int) -> dict[str, Any]:

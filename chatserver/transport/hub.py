@@ -20,6 +20,7 @@ from chatserver.core import events as ev
 from chatserver.core.effects import Refused
 from chatserver.core.engine import Engine
 from chatserver.core.views import PresenceView
+from chatserver.metrics import Metrics
 from chatserver.storage import repository as repo
 from chatserver.storage.records import NewMessage, StoredMessage
 from chatserver.storage.writer import MessageWriter
@@ -68,8 +69,12 @@ class Hub:
         process: str = "",
         new_engine: Callable[[], Engine] | None = None,
         db_ping_timeout_s: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
+        self.metrics = metrics or Metrics()
+        self.metrics.watch_core(lambda: self.engine)
+        writer.on_commit = self.metrics.committed
         self.broker = broker
         self.writer = writer
         self.clock = clock
@@ -99,6 +104,7 @@ class Hub:
             record_usage=record_usage,
             cpu_share=suggest_cpu_share,
             record_feedback=record_feedback,
+            observe_latency=self.metrics.suggestion_latency.observe,
         )
         self.briefing = Briefing(
             engine=engine,
@@ -147,6 +153,7 @@ class Hub:
             transfers=transfers,
             waiting=waiting,
             promises=promises,
+            observe_assignment=self.metrics.assignment_latency.observe,
         )
         self.visitors = VisitorRequests(
             engine=engine,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -18,6 +19,7 @@ from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
 from .outbox import Outbox
 from .state import ServerState
+from .wrap_up import ask_anything_else
 from .ws_session import SocketKind, serve_socket
 
 
@@ -28,6 +30,7 @@ class OperatorSession:
         self.state = state
         self.outbox = outbox
         self.operator = operator
+        self._ack_latency = state.hub.metrics.ack_latency.observe
 
     def welcome(self) -> dict[str, Any]:
         operator = self.operator
@@ -56,6 +59,7 @@ class OperatorSession:
             f.MESSAGE: self.on_message,
             f.TYPING: self.on_typing,
             f.CLOSE: self.on_close,
+            f.WRAP_UP: self.on_wrap_up,
             f.TRANSFER: self.on_transfer,
             TRANSFER_ACCEPT: self.on_transfer_accept,
             TRANSFER_DECLINE: self.on_transfer_decline,
@@ -84,6 +88,7 @@ class OperatorSession:
         await self.state.hub.channels.tell_operator(self.operator.id, f.status_frame(frame["status"]))
 
     async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
+        received = time.perf_counter()
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
         cid = self._held_conversation(frame)
         placeholders = unfilled_placeholders(text)
@@ -98,7 +103,7 @@ class OperatorSession:
             conversation_id=cid,
             client_id=client_id,
             text=text,
-            reply=reply_to(self.outbox, client_id, ack_frame),
+            reply=reply_to(self.outbox, client_id, ack_frame, received=received, observe=self._ack_latency),
         )
         if pending is not None:
             return pending
@@ -106,12 +111,17 @@ class OperatorSession:
             operator_id=self.operator.id, conversation_id=cid, client_id=client_id, text=text
         )
         self.outbox.put(ack_frame(stored))
+        self._ack_latency(time.perf_counter() - received)
         return None
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         f.require(frame, f.FieldSpec("on", bool))
         cid = self._held_conversation(frame)
         await self.state.hub.operator_typing(self.operator.id, cid, frame["on"])
+
+    async def on_wrap_up(self, frame: dict[str, Any]) -> None:
+        """Ask the visitor whether there is anything else; they decide when the chat is done."""
+        await ask_anything_else(self.state, self.operator.id, self._held_conversation(frame))
 
     async def on_close(self, frame: dict[str, Any]) -> None:
         cid = self._held_conversation(frame)

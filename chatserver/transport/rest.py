@@ -52,6 +52,7 @@ async def create_visitor_session(request: Request) -> Response:
     state = server_state(request.app)
     wait = state.limits.visitor_sessions.take(request_ip(request, state), state.clock())
     if wait:
+        state.hub.metrics.refused("visitor_sessions")
         return rate_limited("too many visitor sessions from this address", wait)
     data = await json_body(request)
     visitor_id = optional_str(data, "visitor_id", max_len=64)
@@ -109,6 +110,7 @@ async def operator_login(request: Request) -> Response:
         limits.login_accounts.locked(account_key, now), limits.login_addresses.locked(address_key, now)
     )
     if wait:
+        state.hub.metrics.refused("login")
         return rate_limited("too many failed sign-ins; try again later", wait)
     operator = await state.writer.read(repo.get_operator_by_email, email=email)
     if operator is None or not operator.active or not verify_password(operator.password_hash, password):

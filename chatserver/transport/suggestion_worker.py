@@ -39,6 +39,7 @@ class SuggestionWorker:
         record_usage: RecordUsage | None,
         cpu_share: float,
         record_feedback: RecordFeedback | None = None,
+        observe_latency: Callable[[float], None] | None = None,
     ) -> None:
         self._engine = engine
         self._channels = channels
@@ -47,6 +48,8 @@ class SuggestionWorker:
         self._record_feedback = record_feedback
         self._cpu_share = cpu_share
         self._pending: dict[int, int] = {}
+        self._asked_at: dict[int, float] = {}  # perf_counter of each pending request, for the metric
+        self._observe_latency = observe_latency
         self._last_visitor_seq: dict[int, int] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -65,6 +68,7 @@ class SuggestionWorker:
         """Ask for suggestions for the visitor message ``seq``; a newer request replaces an older one."""
         self._last_visitor_seq[conversation_id] = seq
         self._pending[conversation_id] = seq
+        self._asked_at[conversation_id] = time.perf_counter()
         self._wake.set()
 
     def last_seq(self, conversation_id: int) -> int | None:
@@ -84,6 +88,7 @@ class SuggestionWorker:
 
     def conversation_closed(self, conversation_id: int) -> None:
         self._pending.pop(conversation_id, None)
+        self._asked_at.pop(conversation_id, None)
         if self._assistant is not None:
             self._assistant.forget(conversation_id)
 
@@ -121,6 +126,7 @@ class SuggestionWorker:
                     break
                 cid = next(iter(pending))
                 seq = pending.pop(cid)
+                asked_at = self._asked_at.pop(cid, None)
                 conv = self._engine.conversation(cid)
                 if conv is None or conv.operator_id is None:
                     continue
@@ -133,4 +139,6 @@ class SuggestionWorker:
                 finally:
                     budget.spend(time.perf_counter() - started)
                 await self._channels.publish(operator_channel(conv.operator_id), frame)
+                if asked_at is not None and self._observe_latency is not None:
+                    self._observe_latency(time.perf_counter() - asked_at)
                 self.usage(usage)

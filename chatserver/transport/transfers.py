@@ -25,6 +25,7 @@ from chatserver.core.effects import (
     TransferStarted,
 )
 from chatserver.customers.context import context_for_assigned
+from chatserver.logs import context
 from chatserver.storage import repository as repo
 from chatserver.storage.writer import MessageWriter
 from responses.fill import find_unfilled
@@ -158,6 +159,13 @@ class Transfers:
 
     async def started(self, e: TransferStarted) -> None:
         cid = e.conversation_id
+        log.info(
+            "conversation %s: transfer to %s asked (%s)",
+            cid,
+            f"operator {e.to_operator_id}" if e.to_operator_id is not None else f"team {e.to_team}",
+            e.reason,
+            extra=context(cid, e.from_operator_id, e.visitor_id),
+        )
         locale = self._conversations.locale(cid)
         await self._writer.run(
             repo.set_conversation_state,
@@ -292,7 +300,18 @@ class Transfers:
         claim = f"claim:conv:{cid}"
         await self._broker.release(claim, f"operator:{e.from_operator_id}")
         if not await self._broker.claim(claim, f"operator:{e.to_operator_id}"):
-            log.warning("conversation %s: another process claims it; transferring anyway", cid)
+            log.warning(
+                "conversation %s: another process claims it; transferring anyway",
+                cid,
+                extra=context(cid, e.to_operator_id, e.visitor_id),
+            )
+        log.info(
+            "conversation %s: transferred from operator %s to %s",
+            cid,
+            e.from_operator_id,
+            e.to_operator_id,
+            extra=context(cid, e.to_operator_id, e.visitor_id),
+        )
         await self._writer.run(
             repo.set_conversation_state,
             conversation_id=cid,
@@ -321,6 +340,12 @@ class Transfers:
 
     async def returned(self, e: TransferReturned) -> None:
         cid = e.conversation_id
+        log.info(
+            "conversation %s: transfer ended without a taker (%s)",
+            cid,
+            e.reason,
+            extra=context(cid, e.operator_id, e.visitor_id),
+        )
         locale = self._conversations.locale(cid)
         await self._writer.run(
             repo.set_conversation_state,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -19,6 +20,7 @@ from .outbox import Outbox
 from .ratings import rating_json, save_rating
 from .state import ServerState
 from .visitor_pages import PAGE, visitor_page
+from .wrap_up import answer_wrap_up
 from .ws_session import SocketKind, serve_socket
 
 
@@ -40,6 +42,7 @@ class VisitorSession:
         self.outbox = outbox
         self.visitor = visitor
         self.hello = hello
+        self._ack_latency = state.hub.metrics.ack_latency.observe
 
     def welcome(self) -> dict[str, Any]:
         return f.visitor_welcome_frame(self.visitor.id, self.state.hub.open_conversation_of(self.visitor.id))
@@ -57,7 +60,13 @@ class VisitorSession:
             PAGE: self.on_page,
             LEAVE_MESSAGE: self.on_leave_message,
             f.RATING: self.on_rating,
+            f.WRAP_UP_ANSWER: self.on_wrap_up_answer,
         }
+
+    async def on_wrap_up_answer(self, frame: dict[str, Any]) -> None:
+        """ "No, that's all" (``done``: the chat closes) or "Yes, one more thing" (``more``)."""
+        f.require(frame, f.FieldSpec("conversation_id", int), f.FieldSpec("answer", str))
+        await answer_wrap_up(self.state, self.visitor.id, frame["conversation_id"], frame["answer"])
 
     async def on_rating(self, frame: dict[str, Any]) -> None:
         """The stars (1-5), the NPS answer (0-10) and a comment the widget asks for when a chat ends."""
@@ -92,13 +101,14 @@ class VisitorSession:
         await visitor_page(self.state, self.visitor.id, frame)
 
     async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
+        received = time.perf_counter()
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
         pending = self.state.hub.visitor_message_nowait(
             visitor_id=self.visitor.id,
             locale=self.visitor.locale,
             client_id=client_id,
             text=text,
-            reply=reply_to(self.outbox, client_id, ack_frame),
+            reply=reply_to(self.outbox, client_id, ack_frame, received=received, observe=self._ack_latency),
         )
         if pending is not None:
             return pending
@@ -110,6 +120,7 @@ class VisitorSession:
             text=text,
         )
         self.outbox.put(ack_frame(stored))
+        self._ack_latency(time.perf_counter() - received)
         return None
 
     async def on_typing(self, frame: dict[str, Any]) -> None:

@@ -10,6 +10,8 @@ make the server buffer more than that many frames (each at most ``ws_max_size``)
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 from starlette.types import ASGIApp
 from uvicorn._types import ASGIReceiveEvent
@@ -70,13 +72,22 @@ class BufferedWebSocketProtocol(WebSocketsSansIOProtocol):
 
 
 def uvicorn_config(
-    app: ASGIApp, *, host: str, port: int, max_frame_bytes: int, log_level: str
+    app: ASGIApp,
+    *,
+    host: str,
+    port: int,
+    max_frame_bytes: int,
+    log_level: str,
+    json_logs: bool = False,
 ) -> uvicorn.Config:
     """How the server is served, the same for ``chatserver serve`` and the tests' real server.
 
     No per-message compression: short chat frames gain little from it and each socket
     would hold ~40 KiB more (docs/performance.md#memory-per-socket).
+    With ``json_logs`` uvicorn keeps its own log setup out: its lines go to the root logger's
+    JSON handler like every other.
     """
+    extra: dict[str, Any] = {"log_config": None} if json_logs else {}
     return uvicorn.Config(
         app,
         host=host,
@@ -92,4 +103,5 @@ def uvicorn_config(
         proxy_headers=False,
         # Sockets close themselves within GOING_AWAY_S on shutdown; then what is left is cancelled.
         timeout_graceful_shutdown=int(GOING_AWAY_S) + 5,
+        **extra,
     )

@@ -74,6 +74,8 @@ async def serve_socket(websocket: WebSocket, kind: SocketKind[Account]) -> None:
     limits = state.limits
     address = client_ip(websocket.scope, state.settings.trust_forwarded_for)
     address_counted = limits.sockets_per_ip.acquire(address)
+    if not address_counted:
+        state.hub.metrics.refused("sockets_per_ip")
     try:
         hello = await open_session(
             websocket,
@@ -92,6 +94,7 @@ async def serve_socket(websocket: WebSocket, kind: SocketKind[Account]) -> None:
             return
         sockets = limits.sockets_of(kind.token_kind)
         if not sockets.acquire(claims.subject):
+            state.hub.metrics.refused(f"sockets_per_{kind.token_kind}")
             await close_quietly(websocket, CLOSE_TOO_MANY, f"too many sockets for this {kind.token_kind}")
             return
         try:
@@ -113,12 +116,21 @@ async def _serve_session(
     outbox = make_outbox(websocket, state.settings)
     outbox.start()
     session = kind.session(state, outbox, account, hello)
+    sockets = state.hub.metrics.sockets[kind.token_kind]
+    sockets.inc()
     try:
         outbox.put(f.encode(session.welcome()))
         await session.joined()
         handlers = {f.HELLO: refuse_second_hello, **session.handlers()}
-        await serve_frames(websocket, outbox, handlers, rate=frame_rate_for(state.settings))
+        await serve_frames(
+            websocket,
+            outbox,
+            handlers,
+            rate=frame_rate_for(state.settings),
+            refused=state.hub.metrics.refused,
+        )
     finally:
+        sockets.dec()
         state.hub.forget(outbox)
         await session.left()
         outbox.stop()

@@ -36,6 +36,7 @@ from responses import devset
 from .conftest import run_server
 
 FEED_KEY = "feed-key-for-fuzzing"
+METRICS_TOKEN = "metrics-token-for-fuzzing"
 IDENTITY_SECRET = "identity-secret-for-fuzzing"
 EXAMPLES = int(os.environ.get("CHAT_FUZZ_EXAMPLES", "60"))  # more for a longer hunt
 
@@ -122,6 +123,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("PUT", "/api/admin/hold-messages"): Spec(("queue", "queue_offline", "transfer")),
     ("DELETE", "/api/admin/hold-messages"): Spec(),
     ("GET", "/widget.js"): Spec(body=False),
+    ("GET", "/metrics"): Spec(body=False, token="metrics"),
     ("POST", "/api/admin/assistant/retrain"): Spec(),
     ("GET", "/api/admin/assistant/report"): Spec(),
 }
@@ -189,7 +191,13 @@ async def _seed(server: Any) -> tuple[dict[str, str], dict[str, list[Any]], set[
     library = (await http.get("/api/admin/libraries", headers=auth)).json()["libraries"][0]
     replies = await http.get(f"/api/admin/libraries/{library['name']}/en/responses", headers=auth)
     team = await http.post("/api/admin/teams", json={"name": "empty"}, headers=auth)
-    tokens = {"admin": admin, "operator": operator, "visitor": session["token"], "feed": FEED_KEY}
+    tokens = {
+        "admin": admin,
+        "operator": operator,
+        "visitor": session["token"],
+        "feed": FEED_KEY,
+        "metrics": METRICS_TOKEN,
+    }
     ids = {
         "operator_id": [admin_id, operator_id, victim_id],
         "team_id": [team.json()["id"]],
@@ -212,6 +220,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     settings_ = Settings(
         database_url=f"sqlite:///{folder}/chat.db",
         order_feed_key=FEED_KEY,
+        metrics_token=METRICS_TOKEN,
         identity_secret=IDENTITY_SECRET,
         suggestions=False,
     )

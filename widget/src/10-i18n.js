@@ -18,6 +18,7 @@
       npsQ: "How likely are you to recommend us to a friend?", npsLow: "Not likely",
       npsHigh: "Very likely", comment: "Anything you'd like to add? (optional)",
       submit: "Send feedback", skip: "No thanks", thanks: "Thank you for your feedback!",
+      wrapDone: "No, that's all", wrapMore: "Yes, one more thing",
       you: "You", info: "Info", unread: "New messages: {n}", messages: "Messages",
     },
     pl: {
@@ -38,6 +39,7 @@
       npsQ: "Jak bardzo prawdopodobne jest, że polecisz nas znajomym?", npsLow: "Mało prawdopodobne",
       npsHigh: "Bardzo prawdopodobne", comment: "Chcesz coś dodać? (opcjonalnie)",
       submit: "Wyślij ocenę", skip: "Nie, dziękuję", thanks: "Dziękujemy za opinię!",
+      wrapDone: "Nie, to wszystko", wrapMore: "Tak, jeszcze jedno",
       you: "Ty", info: "Informacja", unread: "Nowe wiadomości: {n}", messages: "Wiadomości",
     },
     cs: {
@@ -58,6 +60,7 @@
       npsQ: "Jak pravděpodobné je, že nás doporučíte známým?", npsLow: "Nepravděpodobné",
       npsHigh: "Velmi pravděpodobné", comment: "Chcete ještě něco dodat? (nepovinné)",
       submit: "Odeslat hodnocení", skip: "Ne, děkuji", thanks: "Děkujeme za zpětnou vazbu!",
+      wrapDone: "Ne, to je vše", wrapMore: "Ano, ještě jedna věc",
       you: "Vy", info: "Informace", unread: "Nové zprávy: {n}", messages: "Zprávy",
     },
     ru: {
@@ -78,6 +81,7 @@
       npsQ: "Насколько вероятно, что вы порекомендуете нас знакомым?", npsLow: "Маловероятно",
       npsHigh: "Очень вероятно", comment: "Хотите что-то добавить? (необязательно)",
       submit: "Отправить оценку", skip: "Нет, спасибо", thanks: "Спасибо за отзыв!",
+      wrapDone: "Нет, это всё", wrapMore: "Да, ещё один вопрос",
       you: "Вы", info: "Информация", unread: "Новые сообщения: {n}", messages: "Сообщения",
     },
   };

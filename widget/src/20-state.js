@@ -30,7 +30,7 @@
     everReady: false, busy: false,
     cid: typeof conv.cid === "number" ? conv.cid : null,
     lastSeq: conv.last || 0, closed: !!conv.closed, left: !!conv.left,
-    operator: conv.op || null, rate: conv.rate || null,
+    operator: conv.op || null, rate: conv.rate || null, wrap: conv.wrap || null,
     // A chat that ended before this page load shows above a fresh, neutral header.
     phase: conv.cid != null && !conv.closed ? "waiting" : "idle",
     queue: null, transfer: null, hold: null,
@@ -41,7 +41,7 @@
   if (S.phase === "waiting" && S.operator) S.phase = "chatting";
 
   function saveConv() {
-    lsSet("conv", { cid: S.cid, last: S.lastSeq, closed: S.closed, left: S.left, op: S.operator, rate: S.rate });
+    lsSet("conv", { cid: S.cid, last: S.lastSeq, closed: S.closed, left: S.left, op: S.operator, rate: S.rate, wrap: S.wrap });
   }
   function saveLog() {
     var kept = S.items.filter(function (it) { return it.kind === "m" && it.seq != null && it.cid != null; })

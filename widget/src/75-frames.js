@@ -69,10 +69,24 @@
   HANDLERS[T.TYPING] = function (f) {
     if (f.from === "operator" && (f.conversation_id == null || f.conversation_id === S.cid)) setOpTyping(!!f.on);
   };
+  HANDLERS[T.WRAP_UP] = function (f) {
+    // The operator asked "anything else?" (their message shows the question): offer the two answers.
+    if (f.conversation_id !== S.cid || S.closed) return;
+    S.wrap = f.conversation_id;
+    saveConv();
+    showWrapUp();
+  };
+  HANDLERS[T.WRAP_UP_ANSWER] = function (f) {
+    if (f.conversation_id !== S.cid) return;
+    S.wrap = null;
+    saveConv();
+    hideWrapUp();
+  };
   HANDLERS[T.CLOSED] = function (f) {
     var cid = f.conversation_id;
     if (typeof cid !== "number") return;
     addEnd(cid);
+    if (cid === S.cid) { S.wrap = null; hideWrapUp(); }
     if (cid === S.cid) {
       S.closed = true; S.phase = "closed"; S.queue = null; S.transfer = null; S.hold = null; S.left = false;
       setOpTyping(false);

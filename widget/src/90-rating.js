@@ -1,3 +1,32 @@
+  // --- "anything else?": the visitor decides when the chat is done --------------------------
+  var wrapCard = null;
+  function hideWrapUp() {
+    if (wrapCard) removeItem(wrapCard);
+    wrapCard = null;
+  }
+  function showWrapUp() {
+    hideWrapUp();
+    var cid = S.wrap;
+    var it = { kind: "card", cid: cid, seq: CARD_SEQ, el: h("li", { class: "card wrap-up" }) };
+    it.order = ++S.order;
+    wrapCard = it;
+    var doneBtn = h("button", { class: "btn", type: "button", text: t("wrapDone") });
+    var moreBtn = h("button", { class: "btn q", type: "button", text: t("wrapMore") });
+    function answer(value) {
+      send({ type: T.WRAP_UP_ANSWER, conversation_id: cid, answer: value });
+      S.wrap = null;
+      saveConv();
+      hideWrapUp();
+      if (value === "more") ui.input.focus();
+    }
+    doneBtn.addEventListener("click", function () { answer("done"); });
+    moreBtn.addEventListener("click", function () { answer("more"); });
+    it.el.appendChild(h("div", { class: "acts", role: "group" }, [moreBtn, doneBtn]));
+    S.stick = true;
+    place(it);
+    scrollDown();
+  }
+
   // --- rating and NPS when the chat ends ---------------------------------------------------
   var rating = null;
   function showRating() {

@@ -21,6 +21,7 @@
       addItem(it);
     });
     if (typeof S.rate === "number") showRating();
+    if (typeof S.wrap === "number" && S.wrap === S.cid && !S.closed) showWrapUp();
     return pending.length > 0;
   }
 
