@@ -522,3 +522,28 @@ async def test_a_dropped_socket_reconnects_without_losing_or_doubling_messages(
     await expect(tab.find("#chat-list .chat-item.ended")).to_have_count(0)
     assert await tab.page.evaluate("window.__sockets.length") == 2
     assert tab.errors == []
+
+
+async def test_anything_else_asks_the_visitor_who_decides_when_it_is_done(
+    desk: Server, tabs: TabFactory
+) -> None:
+    tab = await console_online(tabs, desk)
+    visitor, _ = await desk.visitor(locale="en-GB")
+    await visitor.say("Hello, where is my parcel?")
+    await expect(bubbles(tab, "visitor")).to_have_text(["Hello, where is my parcel?"])
+    await tab.find("#wrap-up-btn").click()
+    asked = await visitor.expect("wrap_up")
+    assert "anything else" in asked["question"].lower()
+    await expect(tab.find("#wrap-up-btn")).to_be_disabled()
+    await visitor.send(
+        {"type": "wrap_up_answer", "conversation_id": asked["conversation_id"], "answer": "more"}
+    )
+    await expect(tab.find("#wrap-up-btn")).to_be_enabled()
+    await tab.find("#wrap-up-btn").click()
+    asked = await visitor.expect("wrap_up")
+    await visitor.send(
+        {"type": "wrap_up_answer", "conversation_id": asked["conversation_id"], "answer": "done"}
+    )
+    await visitor.expect("closed", conversation_id=asked["conversation_id"])
+    await expect(tab.find("#close-btn")).to_be_disabled()
+    assert tab.errors == []

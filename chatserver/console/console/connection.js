@@ -14,7 +14,7 @@ import { pollQueue } from "./queue.js";
 import { notify } from "./notifications.js";
 import { onOfferWithdrawn, onTransferOffer, renderOffers } from "./offers.js";
 import { onMessageLeft, onNudge, onTransferStatus, renderBanners } from "./banners.js";
-import { renderLog, renderTyping } from "./chatview.js";
+import { renderHead, renderLog, renderTyping } from "./chatview.js";
 import { onLibraryResults, onSuggestions } from "./suggestions.js";
 import { renderCustomer } from "./customer.js";
 import { renderAll } from "./layout.js";
@@ -69,6 +69,18 @@ function adoptOrAskStatus(current) {
     return;
   }
   sendFrame({ type: "status", status: state.wanted });
+}
+
+// The "anything else?" step: asked (by any console of ours), then the visitor's answer.
+function onWrapUp(frame) {
+  const chat = state.chats.get(frame.conversation_id);
+  if (!chat) return;
+  if (frame.type === "wrap_up") chat.wrapUp = "asked";
+  else {
+    chat.wrapUp = frame.answer === "more" ? null : "done";
+    toast(frame.answer === "more" ? `${chatName(chat)} has one more thing` : `${chatName(chat)} has nothing else: the chat is closing`, "ok");
+  }
+  if (state.active === chat.id) renderHead(chat);
 }
 
 function onFrame(frame) {
@@ -127,6 +139,10 @@ function onFrame(frame) {
       break;
     case "nudge":
       onNudge(frame);
+      break;
+    case "wrap_up":
+    case "wrap_up_answer":
+      onWrapUp(frame);
       break;
     case "message_left":
       onMessageLeft(frame);
