@@ -136,7 +136,8 @@ def _per_conversation(conn: Connection, scope: ReportScope) -> Select[Any]:
 
 
 def conversations_section(conn: Connection, scope: ReportScope) -> dict[str, Any]:
-    per = _per_conversation(conn, scope).subquery("per")
+    # Materialized: each conversation's two index searches run once, not once per reference.
+    per = _per_conversation(conn, scope).cte("per").prefix_with("MATERIALIZED")
     served = per.c.assigned.is_not(None)
     ended = per.c.closed_at.is_not(None)
     abandoned = and_(~served, ended if scope.to_ts > scope.now else literal(True))
