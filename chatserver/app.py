@@ -41,6 +41,7 @@ from chatserver.transport.limits import Limits
 from chatserver.transport.metrics_api import metrics_routes
 from chatserver.transport.operator_ws import operator_endpoint
 from chatserver.transport.redis_core_log import RedisLog
+from chatserver.transport.reports_api import report_routes
 from chatserver.transport.state import Clock, ServerState
 from chatserver.transport.static_routes import static_routes
 from chatserver.transport.visitor_ws import visitor_endpoint
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         *admin_routes(),
         *admin_operator_routes(),
         *assistant_routes(),
+        *report_routes(),
         *console_routes(),
         *hold_routes(),
         *metrics_routes(),

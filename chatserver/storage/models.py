@@ -147,6 +147,8 @@ class Conversation(ConversationBase, table=True):
         Index("ix_conversation_visitor_state", "visitor_id", "state"),
         Index("ix_conversation_customer", "customer_id"),
         Index("ix_conversation_state", "state"),
+        # The reports: conversations created in a period.
+        Index("ix_conversation_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -177,6 +179,8 @@ class ConversationEventBase(SQLModel):
 
 class ConversationEvent(ConversationEventBase, table=True):
     __tablename__ = "conversation_event"
+    # The reports: a conversation's first assignment, its transfers, nudges and left messages.
+    __table_args__ = (Index("ix_conversation_event_conversation_kind_ts", "conversation_id", "kind", "ts"),)
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
 
@@ -208,6 +212,8 @@ class Message(MessageBase, table=True):
         # check (`client_id IN (...)`) is an index search; SQLite cannot use an
         # index for row-value IN lists.
         UniqueConstraint("client_id", "sender", "sender_id", name="uq_message_client_id"),
+        # The reports: a conversation's first operator message (and the first after a left message).
+        Index("ix_message_conversation_sender_ts", "conversation_id", "sender", "ts"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)

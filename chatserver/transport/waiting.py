@@ -159,6 +159,10 @@ class Waiting:
                 e.conversation_id, stage="nudge", unanswered_since=e.since, waited_s=int(e.waited_s)
             ),
         )
+        # Logged for the reports (etiquette: how often a visitor was left unanswered).
+        await self._conversations.record_event(
+            e.conversation_id, repo.SILENCE_NUDGE_EVENT, {"waited_s": int(e.waited_s)}, e.operator_id
+        )
 
     async def holding_line(self, e: HoldingLine) -> None:
         info = await self._directory.public(e.operator_id)
@@ -185,4 +189,7 @@ class Waiting:
                 waited_s=int(now - e.since),
                 text=text,
             ),
+        )
+        await self._conversations.record_event(
+            e.conversation_id, repo.HOLDING_LINE_EVENT, {"waited_s": int(now - e.since)}, e.operator_id
         )

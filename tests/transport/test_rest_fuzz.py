@@ -70,6 +70,7 @@ _CUSTOMER = "/api/customers/{customer_id}"
 _VISITOR = "/api/visitors/{visitor_id}"
 _PAGE = ("before", "limit")
 _TRANSCRIPT = ("after_seq", "limit")
+_REPORT_QUERY = ("from", "to", "team", "operator_id")
 
 # (method, path) -> what the fuzzer sends. Every route of the app must be here.
 ROUTES: dict[tuple[str, str], Spec] = {
@@ -126,6 +127,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/metrics"): Spec(body=False, token="metrics"),
     ("POST", "/api/admin/assistant/retrain"): Spec(),
     ("GET", "/api/admin/assistant/report"): Spec(),
+    ("GET", "/api/admin/reports"): Spec(query=_REPORT_QUERY),
+    ("GET", "/api/admin/reports/{table}.csv"): Spec(query=_REPORT_QUERY),
 }
 
 
@@ -210,6 +213,7 @@ async def _seed(server: Any) -> tuple[dict[str, str], dict[str, list[Any]], set[
         "response_id": [r["id"] for r in replies.json()["responses"][:3]],
         "version": [1],
         "name": ["console.js", "admin.js"],
+        "table": ["conversations_by_day", "comments", "replies"],
     }
     return tokens, ids, {admin_id, operator_id}
 

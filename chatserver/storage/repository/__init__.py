@@ -18,6 +18,7 @@ every function, record and error is re-exported here.
 - `customer_records`: orders, cases, profiles, ratings and pages from the shop feed and operators.
 - `customer_context`: the bounded reads beside the chat: context, history, transcripts.
 - `situations`: the operators' situation feedback and the models retrained from it.
+- `reports`: the team lead's report, aggregated in SQL.
 - `tables`: the Core tables; `_common`: the helpers the modules share.
 """
 
@@ -146,6 +147,16 @@ from .replies import (
     seed_replies,
     update_reply,
 )
+from .reports import (
+    COMMENTS_LIMIT,
+    HOLDING_LINE_EVENT,
+    REPORT_TABLES,
+    SILENCE_NUDGE_EVENT,
+    ReportScope,
+    nps_score,
+    report,
+    report_table,
+)
 from .settings import SEGMENTS_SETTING, get_setting, put_setting, set_setting_if_absent
 from .situations import (
     FeedbackRow,
@@ -223,6 +234,15 @@ __all__ = [
     # messages
     "messages_after",
     "store_messages",
+    # reports
+    "COMMENTS_LIMIT",
+    "HOLDING_LINE_EVENT",
+    "REPORT_TABLES",
+    "SILENCE_NUDGE_EVENT",
+    "ReportScope",
+    "nps_score",
+    "report",
+    "report_table",
     # settings
     "SEGMENTS_SETTING",
     "get_setting",
