@@ -250,7 +250,14 @@ def _transfer(
         operator_id=operator.id,
         now=at,
         event_kind="transfer_requested",
-        data={"to_operator_id": colleague.id, "to_team": to_team, "reason": "a technical question"},
+        data={
+            "to_operator_id": colleague.id,
+            "to_team": to_team,
+            "reason": "a technical question",
+            "benefit": "an answer from someone who knows the product",
+            "queued": False,
+            "estimated_wait_s": 25,
+        },
     )
     repo.set_conversation_state(
         engine,
