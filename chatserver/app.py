@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         *console_routes(),
         *hold_routes(),
         *metrics_routes(),
-        *static_routes(demo=settings.demo),
+        *static_routes(demo=settings.demo, identity_secret=settings.identity_secret),
     ]
     return Starlette(
         routes=routes,

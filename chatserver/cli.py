@@ -69,6 +69,9 @@ def create_demo_accounts(settings: Settings) -> list[tuple[str, str, str]]:
     return logins
 
 
+DEMO_IDENTITY_SECRET = "demo-identity-secret"  # --demo only: signs the demo customer in
+
+
 def seed_demo(settings: Settings) -> DemoSeed:
     """The demo customer and a week of history, across the demo operators (once per database)."""
     engine = _prepared_db(settings)
@@ -88,7 +91,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     raise_open_file_limit()
     if args.demo:
-        settings = dataclasses.replace(settings, demo=True)
+        # The demo shop signs its demo customer in (/demo/customer) unless the shop's secret is set.
+        secret = settings.identity_secret or DEMO_IDENTITY_SECRET
+        settings = dataclasses.replace(settings, demo=True, identity_secret=secret)
         print("Demo accounts (role, email, password):")
         for role, email, password in create_demo_accounts(settings):
             print(f"  {role:9} {email:22} {password}")
@@ -100,6 +105,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
         print(f"Operator login: POST http://{args.host}:{args.port}/api/operators/login")
         print(f"Demo shop with the chat widget: http://{args.host}:{args.port}/demo")
+        print(f"The same, signed in as the demo customer: http://{args.host}:{args.port}/demo/customer")
     config = uvicorn_config(
         create_app(settings),
         host=args.host,
