@@ -516,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="also score the best possible first estimate of each queue wait (N samples each; slow)",
     )
-    parser.add_argument("--classic", action="store_true", help="the table of docs/etiquette.md instead of the grid")
+    parser.add_argument(
+        "--classic", action="store_true", help="the table of docs/etiquette.md instead of the grid"
+    )
     parser.add_argument("--quick", action="store_true", help="the grid with fewer chats and oracle samples")
     parser.add_argument("--pace", type=float, default=2.0, help="grid: handle-time factor from halfway")
     parser.add_argument("--cells", default="", help="grid: only teams like 1x1,4x3 (default all)")
@@ -527,8 +529,10 @@ def main(argv: list[str] | None = None) -> int:
         chats = 800 if args.quick else (args.chats if args.chats != 6000 else 3000)
         samples = args.oracle or (40 if args.quick else 100)
         loads = tuple(float(x) for x in args.loads.split(","))
-        cells = run_grid(chats=chats, oracle=samples, seed=args.seed, pace=args.pace, loads=loads, only=args.cells)
-        return 0 if all(all(c.passes().values()) for c in cells) else 1
+        cells = run_grid(
+            chats=chats, oracle=samples, seed=args.seed, pace=args.pace, loads=loads, only=args.cells
+        )
+        return 0 if all(all(c.passes().values()) for c in cells) else 1  # n/a cells pass
     print(
         f"{args.operators} operators x {args.capacity} chats; handle time log-normal, mean 240 s, sigma "
         f"{args.sigma}; {args.transfers:.0%} of chats transferred to a 2-person team; {args.chats} chats "

@@ -335,7 +335,8 @@ def estimate_from(
     seconds = model.quantile(releases, 0.5) + extra_s
     low = model.quantile(releases, LOW_QUANTILE)
     high = model.quantile(releases, HIGH_QUANTILE) + extra_high
-    return Estimate(int(math.ceil(seconds)), int(low), int(math.ceil(max(high, seconds))))
+    point = int(seconds + 0.5)  # whole seconds, to the nearest: the least error for a median
+    return Estimate(point, min(int(low + 0.5), point), int(math.ceil(max(high, point))))
 
 
 def estimate_wait(
