@@ -157,6 +157,8 @@ class Simulation:
         self.oracle: dict[int, float] = {}
         self.rng_oracle = random.Random(p.seed + 1)
         self.change_at = math.inf
+        self.oracle_range = (0.0, 0.0)
+        self.oracle_ranges: dict[int, tuple[float, float]] = {}
 
     def handle_mean(self) -> float:
         return self.p.handle_s * (self.p.pace_change if self.now >= self.change_at else 1.0)
@@ -185,6 +187,7 @@ class Simulation:
                 wait = self.chats[e.conversation_id].wait
                 if self.oracle_samples and wait is not None and wait.kind == "queue" and not wait.shown:
                     self.oracle[id(wait)] = self.oracle_first(e.conversation_id, e.position)
+                    self.oracle_ranges[id(wait)] = self.oracle_range
                 if wait is not None and not wait.shown and e.low_s is not None and e.high_s is not None:
                     wait.first_range = (e.low_s, e.high_s)
                 self.shown(e.conversation_id, e.estimated_wait_s)
@@ -423,7 +426,9 @@ class Simulation:
                 heapq.heappush(releases, t + self.rng_oracle.lognormvariate(mu, p.handle_sigma))
             samples.append(t)
         samples.sort()
-        return samples[len(samples) // 2]
+        n = len(samples)
+        self.oracle_range = (samples[int(0.12 * n)], samples[min(int(0.93 * n), n - 1)])
+        return samples[n // 2]
 
     # ------------------------------------------------------------------ figures
 

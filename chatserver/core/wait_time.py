@@ -38,7 +38,7 @@ from statistics import NormalDist
 
 # The range shown: about 80 % of waits end inside it, under 10 % after it.
 LOW_QUANTILE = 0.12
-HIGH_QUANTILE = 0.92
+HIGH_QUANTILE = 0.93
 # The spread of log handle times assumed before a team has finished a few chats.
 DEFAULT_SIGMA = 0.6
 # The release model's time grid: this many steps up to a high quantile of one handle time.
@@ -72,6 +72,8 @@ class LogNormal:
 
     mu: float
     sigma: float
+    # How uncertain ``mu`` itself is (the standard error of a short or fading history).
+    mu_sd: float = 0.0
 
     @classmethod
     def with_mean(cls, mean_s: float, sigma: float = DEFAULT_SIGMA) -> LogNormal:
@@ -90,21 +92,29 @@ class LogNormal:
 class _Stats:
     """Exponentially weighted mean and spread of log durations (West's update with forgetting)."""
 
-    __slots__ = ("count", "mean", "spread", "weight")
+    __slots__ = ("count", "mean", "spread", "squares", "weight")
 
     def __init__(self) -> None:
         self.count = 0
         self.weight = 0.0
+        self.squares = 0.0
         self.mean = 0.0
         self.spread = 0.0
 
     def add(self, x: float, keep: float) -> None:
         self.count += 1
         self.weight = self.weight * keep + 1.0
+        self.squares = self.squares * keep * keep + 1.0
         self.spread *= keep
         delta = x - self.mean
         self.mean += delta / self.weight
         self.spread += delta * (x - self.mean)
+
+    def copy(self) -> _Stats:
+        other = _Stats()
+        other.count, other.weight, other.squares = self.count, self.weight, self.squares
+        other.mean, other.spread = self.mean, self.spread
+        return other
 
 
 class HandleTime:
@@ -112,16 +122,22 @@ class HandleTime:
 
     The configured default is a prior worth ``prior_weight`` chats for the centre, halving with each
     chat the team finishes (after three it weighs an eighth of a chat); the spread starts at
-    ``DEFAULT_SIGMA`` worth ``spread_weight`` chats. Each new chat counts fully and older ones fade
-    by ``1 - 1 / memory`` per chat, so a new pace dominates after a few dozen chats. The figures
-    carry the uncertainty of a short history: the spread is widened by ``sqrt(1 + 1 / n)``.
+    ``DEFAULT_SIGMA`` worth ``spread_weight`` chats. Two histories are kept per team: a long one
+    (older chats fade by ``1 - 1 / memory`` per chat: steady figures for a long line) and a short
+    one (``1 - 1 / quick_memory``). When the short one has moved away from the long one by more
+    than ``change_z`` standard errors the pace has changed (lunch rush, a new colleague): the long
+    history restarts from the short one, so a new pace is followed within a couple of dozen chats.
+    The figures carry the uncertainty of a short history: the spread is widened by
+    ``sqrt(1 + 1 / n)`` and the model says how uncertain its centre is (``mu_sd``).
     """
 
     def __init__(
         self,
         default_s: float,
         *,
-        memory: float = 40.0,
+        memory: float = 200.0,
+        quick_memory: float = 15.0,
+        change_z: float = 3.0,
         prior_weight: float = 1.0,
         prior_fade: float = 0.5,
         spread_weight: float = 2.0,
@@ -129,31 +145,47 @@ class HandleTime:
         self._default = default_s
         self._prior = LogNormal.with_mean(default_s)
         self._keep = 1.0 - 1.0 / memory
+        self._quick_keep = 1.0 - 1.0 / quick_memory
+        self._change_z = change_z
         self._prior_weight = prior_weight
         self._fade = prior_fade
         self._spread_weight = spread_weight
-        self._stats: dict[str | None, _Stats] = {}
+        self._stats: dict[str | None, tuple[_Stats, _Stats]] = {}
 
     def observe(self, team: str | None, duration_s: float) -> None:
         x = math.log(max(duration_s, 0.5))
         for key in {team, None}:
-            self._stats.setdefault(key, _Stats()).add(x, self._keep)
+            long, quick = self._stats.setdefault(key, (_Stats(), _Stats()))
+            long.add(x, self._keep)
+            quick.add(x, self._quick_keep)
+            if quick.count >= 5 and self._moved(long, quick):
+                self._stats[key] = (quick.copy(), quick)
+
+    def _moved(self, long: _Stats, quick: _Stats) -> bool:
+        var = (self._spread_weight * self._prior.sigma**2 + long.spread) / (
+            self._spread_weight + max(long.weight - 1.0, 0.0)
+        )
+        se2 = var * (quick.squares / quick.weight**2 + long.squares / long.weight**2)
+        return (quick.mean - long.mean) ** 2 > self._change_z**2 * se2
 
     def count(self, team: str | None) -> int:
         stats = self._stats.get(team)
-        return stats.count if stats is not None else 0
+        return stats[0].count if stats is not None else 0
 
     def model(self, team: str | None) -> LogNormal:
         """The team's distribution now; a team with no history of its own borrows everyone's."""
-        stats = self._stats.get(team) if self.count(team) else self._stats.get(None)
-        if stats is None or not stats.count:
+        both = self._stats.get(team) if self.count(team) else self._stats.get(None)
+        if both is None or not both[0].count:
             return self._prior
+        stats = both[0]
         prior = self._prior_weight * self._fade ** min(stats.count, 60)
         mu = (prior * self._prior.mu + stats.weight * stats.mean) / (prior + stats.weight)
         sw = self._spread_weight
         var = (sw * self._prior.sigma**2 + stats.spread) / (sw + max(stats.weight - 1.0, 0.0))
         n = stats.weight + prior
-        return LogNormal(mu, math.sqrt(var * (1.0 + 1.0 / n)))
+        # The standard error of an exponentially weighted mean: sigma^2 * sum(w^2) / sum(w)^2.
+        mu_sd = math.sqrt(var * stats.squares) / (stats.weight + prior)
+        return LogNormal(mu, math.sqrt(var * (1.0 + 1.0 / n)), mu_sd)
 
     def typical(self, team: str | None) -> float:
         """The team's mean handle time in seconds."""
@@ -212,6 +244,7 @@ class ReleaseModel:
 
     def __init__(self, ages: Sequence[float], handle: LogNormal, cut_in_rate: float = 0.0) -> None:
         self.slots = len(ages)
+        self.mu_sd = handle.mu_sd
         mean = handle.mean
         cv2 = math.exp(handle.sigma**2) - 1.0
         span = math.exp(handle.mu + GRID_SPAN_Z * handle.sigma)
@@ -287,7 +320,17 @@ class ReleaseModel:
         return (g - 1 + frac) * self.step
 
     def quantile(self, k: int, p: float) -> float:
-        """The p-quantile of the time until the k-th release from now (k >= 1)."""
+        """The p-quantile of the time until the k-th release from now (k >= 1), widened by the
+        uncertainty of the handle-time scale itself (every release time scales with it)."""
+        q = self._quantile(k, p)
+        if self.mu_sd <= 0 or p == 0.5:
+            return q
+        m = self._quantile(k, 0.5)
+        z = _Z.get(p) or NormalDist().inv_cdf(p)
+        scale = m * (math.exp(z * self.mu_sd) - 1.0)
+        return max(m + math.copysign(math.sqrt((q - m) ** 2 + scale**2), q - m), 0.0)
+
+    def _quantile(self, k: int, p: float) -> float:
         if self.slots <= 0:
             return math.inf
         end = len(self.mean) - 1

@@ -75,7 +75,7 @@ def test_estimate_uses_position_free_slots_capacity_handle_time_and_ages() -> No
     assert (third.high - third.low) / third.seconds < (first.high - first.low) / first.seconds  # type: ignore[operator]
     assert estimate_wait(position=2, free_slots=2, serving_capacity=4, handle_s=100).seconds == 0
     cut = estimate_wait(position=3, free_slots=0, serving_capacity=2, handle_s=100, cut_in_rate=0.005)
-    assert cut.seconds is not None and cut.seconds > third.seconds  # chats going ahead slow the line
+    assert cut.seconds is not None and cut.seconds > third.seconds  # type: ignore[operator]
     aged = estimate_wait(position=1, free_slots=0, serving_capacity=2, handle_s=100, ages=[400, 400])
     assert aged.seconds is not None and aged.seconds < first.seconds
     transfer = estimate_wait(
