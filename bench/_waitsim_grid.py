@@ -159,7 +159,7 @@ def run_grid(
                     f"{cell.mean_wait:>8.1f}s {cell.mae_first:>8.1f}s {cell.mae_oracle:>6.1f}s "
                     f"{cell.ratio:>6.2f} {cell.covered:>8.1%} {cell.oracle_covered:>8.1%} "
                     f"{cell.overran:>8.1%} "
-                    f"{cell.announced:>4}/{cell.overran_n:<5}  {ok:4} ({time.perf_counter() - started:.0f} s)",
+                    f"{cell.announced:>4}/{cell.overran_n:<5}  {ok:4} ({time.perf_counter() - started:.0f}s)",
                     flush=True,
                 )
     print()

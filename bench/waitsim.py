@@ -24,8 +24,12 @@ For each load it prints:
 sampled futures, knowing the true handle-time distribution and every chat's age), to show how
 much of the error any estimator would have.
 
-Run: ``python bench/waitsim.py`` (a couple of minutes; ``--oracle 200`` takes longer) or
-``--chats 2000`` for a quick look. The figures are deterministic for a given ``--seed``.
+Run: ``python bench/waitsim.py`` for the grid of ``bench/_waitsim_grid.py`` (team sizes 1x1,
+4x3 and 20x3, handle times of 240 s and 8 s, loads 0.5 / 0.8 / 0.95, a change of pace halfway,
+each cell scored against the oracle; several minutes), ``--quick`` for a short look, ``--cells
+1x1`` for some teams only; ``--classic`` for the table of ``docs/etiquette.md`` (one team with
+transfers; ``--oracle 200`` takes longer, ``--chats 2000`` for a quick look). The figures are
+deterministic for a given ``--seed``.
 """
 
 from __future__ import annotations
