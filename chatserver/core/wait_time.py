@@ -38,7 +38,7 @@ from statistics import NormalDist
 
 # The range shown: about 80 % of waits end inside it, under 10 % after it.
 LOW_QUANTILE = 0.12
-HIGH_QUANTILE = 0.93
+HIGH_QUANTILE = 0.92
 # The spread of log handle times assumed before a team has finished a few chats.
 DEFAULT_SIGMA = 0.6
 # The release model's time grid: this many steps up to a high quantile of one handle time.
@@ -46,6 +46,10 @@ GRID_POINTS = 32
 GRID_SPAN_Z = 2.6
 # Ages beyond this many grid spans count as this old (the residual life barely changes there).
 MAX_AGE_SPANS = 2
+# Up to this many releases from a team of at least four times as many slots, the releases are
+# counted as a Poisson stream (the normal approximation is poor for so few).
+POISSON_RELEASES = 8
+FINE_POINTS = 24
 
 _Z = {p: NormalDist().inv_cdf(p) for p in (LOW_QUANTILE, 0.5, HIGH_QUANTILE)}
 
@@ -255,9 +259,13 @@ class ReleaseModel:
         table = [handle.cdf(i * h) for i in range(n + max_j + 1)]
         shift = max(int(round(mean * (1.0 - cv2) / 2.0 / h)), 0)
         total_mean = [0.0] * (n + 1)
+        first_mean = [0.0] * (n + 1)
         total_var = [0.0] * (n + 1)
         log_survival = [0.0] * (n + 1)
-        for j, count in Counter(min(int(a / h + 0.5), max_j) for a in ages).items():
+        self._groups = Counter(min(int(a / h + 0.5), max_j) for a in ages)
+        self._handle = handle
+        self._fine: tuple[float, list[float]] | None = None
+        for j, count in self._groups.items():
             left = 1.0 - table[j]
             if left < 1e-12:
                 q = [0.0] + [1.0] * n
@@ -277,6 +285,7 @@ class ReleaseModel:
                 c = 2.0 * second[late] / mean**2 if late > 0 else 0.0
                 m = qg + b
                 total_mean[g] += count * m
+                first_mean[g] += count * qg
                 total_var[g] += count * max(qg + 2 * b + c + cv2 * first[g] / mean - m * m, 0.0)
                 log_survival[g] += count * (math.log(1.0 - qg) if qg < 1.0 else -745.0)
         rate = self.slots / mean
@@ -288,6 +297,7 @@ class ReleaseModel:
         ]
         self.mean = [total_mean[g] * keep[g] for g in range(n + 1)]
         self.var = total_var
+        self.first_mean = [first_mean[g] * keep[g] for g in range(n + 1)]
         self.neg_log_survival = [-log_survival[g] * keep[g] for g in range(n + 1)]
         self._curves: dict[float, list[float]] = {}
 
@@ -302,22 +312,63 @@ class ReleaseModel:
             self._curves[z] = curve
         return curve
 
-    def _solve(self, curve: Sequence[float], target: float, convex: bool = False) -> float | None:
-        """Where a non-decreasing grid curve reaches ``target`` (None: past the grid); a ``convex``
-        positive curve is interpolated as a power of t (as the left tail of a log-normal grows)."""
+    def _solve(self, curve: Sequence[float], target: float, power: bool = False) -> float | None:
+        """Where a non-decreasing grid curve reaches ``target`` (None: past the grid); a ``power``
+        curve (positive, growing like a power of t, as the left tail of a log-normal) is
+        interpolated as one."""
         g = bisect_left(curve, target)
         if g > len(curve) - 1:
             return None
         if g == 0:
             return 0.0
         lo, hi = curve[g - 1], curve[g]
-        if convex and lo > 0 and hi > lo and g > 1:
-            # Locally a power of t: interpolate log value against log time.
+        if power and g == 1 and len(curve) > 2 and 0 < hi < curve[2]:
+            beta = math.log(curve[2] / hi) / math.log(2.0)
+            return self.step * (target / hi) ** (1.0 / beta)
+        if power and lo > 0 and hi > lo:
             frac = math.log(target / lo) / math.log(hi / lo)
             return (g - 1) * self.step * (g / (g - 1)) ** frac
-        else:
-            frac = (target - lo) / (hi - lo) if hi > lo else 1.0
+        frac = (target - lo) / (hi - lo) if hi > lo else 1.0
         return (g - 1 + frac) * self.step
+
+    def _fine_grid(self) -> tuple[float, list[float]]:
+        """The expected number of first releases on a grid fine enough for the next few of many
+        slots (refills are rare that soon): its step and values, from exact residual lives."""
+        if self._fine is None:
+            reach = float(2 * POISSON_RELEASES + 4)
+            end = self._solve(self.first_mean, reach) or len(self.mean) * self.step
+            step = max(end / FINE_POINTS, 1e-6)
+            handle, h = self._handle, self.step
+            lam = [0.0] * (FINE_POINTS + 1)
+            for j, count in self._groups.items():
+                age = j * h
+                base = handle.cdf(age)
+                left = 1.0 - base
+                for g in range(1, FINE_POINTS + 1):
+                    q = (handle.cdf(age + g * step) - base) / left if left > 1e-12 else 1.0
+                    lam[g] += count * (-math.log(1.0 - q) if q < 1.0 else 745.0)
+            self._fine = (step, lam)
+        return self._fine
+
+    def _poisson(self, k: int, p: float) -> float | None:
+        """The p-quantile of the k-th release, counting the first releases as a Poisson stream."""
+        step, lam = self._fine_grid()
+        curve = self._curves.get(-k)
+        if curve is None:
+            curve = []
+            for x in lam:
+                term = total = math.exp(-x)
+                for j in range(1, k):
+                    term *= x / j
+                    total += term
+                curve.append(max(1.0 - total, 0.0))
+            self._curves[-k] = curve
+        coarse = self.step
+        self.step = step
+        try:
+            return self._solve(curve, p, power=True)
+        finally:
+            self.step = coarse
 
     def quantile(self, k: int, p: float) -> float:
         """The p-quantile of the time until the k-th release from now (k >= 1), widened by the
@@ -335,13 +386,17 @@ class ReleaseModel:
             return math.inf
         end = len(self.mean) - 1
         span = end * self.step
-        if k == 1:
+        if k == 1 and self.slots < 4:
             # Exact: the first release is the minimum of the residual lives.
             target = -math.log(1.0 - p)
-            t = self._solve(self.neg_log_survival, target, convex=True)
+            t = self._solve(self.neg_log_survival, target, power=True)
             if t is not None:
                 return t
             return span + (target - self.neg_log_survival[end]) / self.rate
+        if k <= POISSON_RELEASES and k * 4 <= self.slots:
+            t = self._poisson(k, p)
+            if t is not None:
+                return t
         z = _Z.get(p)
         if z is None:
             z = _Z[p] = NormalDist().inv_cdf(p)
