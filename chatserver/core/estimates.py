@@ -118,10 +118,15 @@ class Estimator:
         return ReleaseModel(ages, self.handle_time.model(team), self.cut_ins.rate(now))
 
     def estimate_for(
-        self, key: WaitKey, position: int, now: float, model: ReleaseModel | None = None
+        self,
+        key: WaitKey,
+        position: int,
+        now: float,
+        model: ReleaseModel | None = None,
+        free: int | None = None,
     ) -> Estimate:
-        eligible = self.eligible(key)
-        free = sum(op.free_slots for op in eligible)
+        if free is None:
+            free = sum(op.free_slots for op in self.eligible(key))
         team = key[1] if key[0] == "team" and isinstance(key[1], str) else None
         transfer = key[2] is not None
         extra = min(self.accept_delay.typical(team), self.transfer_offer_s) if transfer else 0.0
@@ -144,6 +149,7 @@ class Estimator:
         estimates: dict[tuple[WaitKey, int], Estimate] = {}
         online: dict[WaitKey, int] = {}
         models: dict[WaitKey, ReleaseModel | None] = {}
+        free: dict[WaitKey, int] = {}
         for cid in self.queue:
             conv = self.conversations[cid]
             key = key_of(conv)
@@ -159,7 +165,8 @@ class Estimator:
             if (key, position) not in estimates:
                 if key not in models:
                     models[key] = self.release_model(key, now)
-                estimates[(key, position)] = self.estimate_for(key, position, now, models[key])
+                    free[key] = sum(op.free_slots for op in self.eligible(key))
+                estimates[(key, position)] = self.estimate_for(key, position, now, models[key], free[key])
             if key not in online:
                 online[key] = len(self.eligible(key))
             figures[cid] = Figures(position, estimates[(key, position)], online[key])

@@ -300,6 +300,7 @@ class ReleaseModel:
         self.first_mean = [first_mean[g] * keep[g] for g in range(n + 1)]
         self.neg_log_survival = [-log_survival[g] * keep[g] for g in range(n + 1)]
         self._curves: dict[float, list[float]] = {}
+        self._median: dict[int, float] = {}
 
     def _curve(self, z: float) -> list[float]:
         """mean(t) - z sd(t) on the grid, made non-decreasing: reaches k - 1/2 at the k-th release."""
@@ -373,10 +374,14 @@ class ReleaseModel:
     def quantile(self, k: int, p: float) -> float:
         """The p-quantile of the time until the k-th release from now (k >= 1), widened by the
         uncertainty of the handle-time scale itself (every release time scales with it)."""
+        m = self._median.get(k)
+        if m is None:
+            m = self._median[k] = self._quantile(k, 0.5)
+        if p == 0.5:
+            return m
         q = self._quantile(k, p)
-        if self.mu_sd <= 0 or p == 0.5:
+        if self.mu_sd <= 0:
             return q
-        m = self._quantile(k, 0.5)
         z = _Z.get(p) or NormalDist().inv_cdf(p)
         scale = m * (math.exp(z * self.mu_sd) - 1.0)
         return max(m + math.copysign(math.sqrt((q - m) ** 2 + scale**2), q - m), 0.0)
