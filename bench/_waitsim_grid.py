@@ -9,7 +9,7 @@ the chats really take. For the queue waits after the warm-up it reports:
 * ``oracle``: the same for the best possible first estimate (the median of sampled futures,
   knowing the true distribution, the pace and every chat's age), and ``ratio`` of the two;
 * ``covered``: the share of waits that ended inside the first range shown (low_s..high_s), and
-  in brackets the same for the oracle's own 12th..92nd percentile range (waits in one busy spell
+  in brackets the same for the oracle's own 12th..92.5th percentile range (waits in one busy spell
   share their future, so even that range misses 80 % by a few points in a run of this length);
 * ``overran``: the share that lasted past the first promise (the range end), and ``announced``
   how many of those were told a new estimate before that deadline.

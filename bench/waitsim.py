@@ -431,7 +431,7 @@ class Simulation:
             samples.append(t)
         samples.sort()
         n = len(samples)
-        self.oracle_range = (samples[int(0.12 * n)], samples[min(int(0.92 * n), n - 1)])
+        self.oracle_range = (samples[int(0.12 * n)], samples[min(int(0.925 * n), n - 1)])
         return samples[n // 2]
 
     # ------------------------------------------------------------------ figures

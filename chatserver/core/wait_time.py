@@ -38,7 +38,7 @@ from statistics import NormalDist
 
 # The range shown: about 80 % of waits end inside it, under 10 % after it.
 LOW_QUANTILE = 0.12
-HIGH_QUANTILE = 0.92
+HIGH_QUANTILE = 0.925
 # The spread of log handle times assumed before a team has finished a few chats.
 DEFAULT_SIGMA = 0.6
 # The release model's time grid: this many steps up to a high quantile of one handle time.
@@ -46,8 +46,9 @@ GRID_POINTS = 32
 GRID_SPAN_Z = 2.6
 # Ages beyond this many grid spans count as this old (the residual life barely changes there).
 MAX_AGE_SPANS = 2
-# Up to this many releases from a team of at least four times as many slots, the releases are
-# counted as a Poisson stream (the normal approximation is poor for so few).
+# Up to this many releases from a team of at least eight times as many slots, the releases are
+# counted as a Poisson stream (the normal approximation is poor for so few); for the next release
+# alone that is exact (the minimum of the residual lives) and used from four slots up.
 POISSON_RELEASES = 8
 FINE_POINTS = 24
 
@@ -336,7 +337,7 @@ class ReleaseModel:
         """The expected number of first releases on a grid fine enough for the next few of many
         slots (refills are rare that soon): its step and values, from exact residual lives."""
         if self._fine is None:
-            reach = float(2 * POISSON_RELEASES + 4)
+            reach = min(float(2 * POISSON_RELEASES + 4), 0.75 * self.slots)
             end = self._solve(self.first_mean, reach) or len(self.mean) * self.step
             step = max(end / FINE_POINTS, 1e-6)
             handle, h = self._handle, self.step
@@ -398,7 +399,7 @@ class ReleaseModel:
             if t is not None:
                 return t
             return span + (target - self.neg_log_survival[end]) / self.rate
-        if k <= POISSON_RELEASES and k * 4 <= self.slots:
+        if k == 1 and self.slots >= 4 or k <= POISSON_RELEASES and k * 8 <= self.slots:
             t = self._poisson(k, p)
             if t is not None:
                 return t
@@ -439,7 +440,7 @@ def estimate_from(
     low = model.quantile(releases, LOW_QUANTILE)
     high = model.quantile(releases, HIGH_QUANTILE) + extra_high
     point = int(seconds + 0.5)  # whole seconds, to the nearest: the least error for a median
-    return Estimate(point, min(int(low + 0.5), point), int(math.ceil(max(high, point))))
+    return Estimate(point, min(int(low + 0.5), point), max(int(high + 0.5), point))
 
 
 def estimate_wait(
