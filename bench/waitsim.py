@@ -24,8 +24,12 @@ For each load it prints:
 sampled futures, knowing the true handle-time distribution and every chat's age), to show how
 much of the error any estimator would have.
 
-Run: ``python bench/waitsim.py`` (a couple of minutes; ``--oracle 200`` takes longer) or
-``--chats 2000`` for a quick look. The figures are deterministic for a given ``--seed``.
+Run: ``python bench/waitsim.py`` for the grid of ``bench/_waitsim_grid.py`` (team sizes 1x1,
+4x3 and 20x3, handle times of 240 s and 8 s, loads 0.5 / 0.8 / 0.95, a change of pace halfway,
+each cell scored against the oracle; several minutes), ``--quick`` for a short look, ``--cells
+1x1`` for some teams only; ``--classic`` for the table of ``docs/etiquette.md`` (one team with
+transfers; ``--oracle 200`` takes longer, ``--chats 2000`` for a quick look). The figures are
+deterministic for a given ``--seed``.
 """
 
 from __future__ import annotations
@@ -89,6 +93,10 @@ class Params:
     seed: int = 1
     warmup_share: float = 0.1
     oracle_samples: int = 0
+    # Halfway through, handle times are multiplied by this and arrivals slowed by as much (same load).
+    pace_change: float = 1.0
+    # What the server is configured to assume before it has seen any chats (None: the true mean).
+    default_handle_s: float | None = None
 
 
 @dataclass
@@ -98,6 +106,7 @@ class Wait:
     ended: float | None = None
     outcome: str | None = None  # served | returned | left
     shown: list[tuple[float, int]] = field(default_factory=list)
+    first_range: tuple[int, int] | None = None
 
 
 @dataclass
@@ -114,6 +123,7 @@ class Chat:
     close_token: int = 0
     remaining_s: float = 0.0
     assigned_at: float = 0.0
+    handle_mean: float = 0.0
     transferred: bool = False
     closed: bool = False
 
@@ -129,7 +139,7 @@ class Simulation:
         self.rng = random.Random(p.seed)
         self.engine = Engine(
             default_capacity=p.capacity,
-            default_handle_s=p.handle_s,
+            default_handle_s=p.default_handle_s or p.handle_s,
             hold_interval_s=p.hold_interval_s,
             silence_s=p.silence_s,
         )
@@ -150,6 +160,12 @@ class Simulation:
         self.oracle_samples = p.oracle_samples
         self.oracle: dict[int, float] = {}
         self.rng_oracle = random.Random(p.seed + 1)
+        self.change_at = math.inf
+        self.oracle_range = (0.0, 0.0)
+        self.oracle_ranges: dict[int, tuple[float, float]] = {}
+
+    def handle_mean(self) -> float:
+        return self.p.handle_s * (self.p.pace_change if self.now >= self.change_at else 1.0)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -175,6 +191,9 @@ class Simulation:
                 wait = self.chats[e.conversation_id].wait
                 if self.oracle_samples and wait is not None and wait.kind == "queue" and not wait.shown:
                     self.oracle[id(wait)] = self.oracle_first(e.conversation_id, e.position)
+                    self.oracle_ranges[id(wait)] = self.oracle_range
+                if wait is not None and not wait.shown and e.low_s is not None and e.high_s is not None:
+                    wait.first_range = (e.low_s, e.high_s)
                 self.shown(e.conversation_id, e.estimated_wait_s)
             elif isinstance(e, TransferStarted):
                 chat = self.chats[e.conversation_id]
@@ -279,10 +298,11 @@ class Simulation:
     def on_assigned(self, chat: Chat, operator: int) -> None:
         chat.operator = operator
         chat.assigned_at = self.now
+        chat.handle_mean = self.handle_mean()
         if chat.wait is not None and chat.wait.ended is None:
             chat.wait.ended, chat.wait.outcome = self.now, "served"
         chat.wait = None
-        handle = lognormal(self.rng, self.p.handle_s, self.p.handle_sigma)
+        handle = lognormal(self.rng, chat.handle_mean, self.p.handle_sigma)
         if chat.transfer_at is not None and not chat.transferred:
             self.at(self.now + handle * chat.transfer_at, "transfer", chat.cid)
             chat.remaining_s = handle * (1 - chat.transfer_at)
@@ -314,7 +334,7 @@ class Simulation:
         chat.operator = operator
         rest = chat.remaining_s
         if outcome == "served":
-            rest = lognormal(self.rng, self.p.handle_s, self.p.handle_sigma)
+            rest = lognormal(self.rng, self.handle_mean(), self.p.handle_sigma)
         chat.close_token += 1
         self.at(self.now + rest, "close", (chat.cid, chat.close_token))
         self.schedule_reply(chat)
@@ -332,6 +352,9 @@ class Simulation:
             self.feed(ev.OperatorStatusChanged(op, "online"))
         t = 0.0
         for cid in range(1, p.chats + 1):
+            if cid == p.chats // 2 and p.pace_change != 1.0:
+                self.change_at = t
+                rate /= p.pace_change
             t += self.rng.expovariate(rate)
             self.at(t, "arrive", cid)
         while self._heap:
@@ -381,19 +404,23 @@ class Simulation:
         error. Approximate: treats every slot as able to take this chat.
         """
         p = self.p
-        mu = math.log(p.handle_s) - p.handle_sigma**2 / 2
-        ages = [
-            self.now - c.assigned_at for c in self.chats.values() if c.operator is not None and not c.closed
+        sigma = p.handle_sigma
+        mu = math.log(self.handle_mean()) - sigma**2 / 2
+        busy = [
+            (self.now - c.assigned_at, math.log(c.handle_mean) - sigma**2 / 2)
+            for c in self.chats.values()
+            if c.operator is not None and not c.closed
         ]
-        normal = statistics.NormalDist(mu, p.handle_sigma)
+        unit = statistics.NormalDist()
+        # Each chat's handle time is known to exceed its age: invert the conditional distribution.
+        floors = [(age, m, unit.cdf((math.log(max(age, 1e-9)) - m) / sigma)) for age, m in busy]
         samples = []
         for _ in range(self.oracle_samples):
             releases = []
-            for age in ages:
-                # A handle time known to exceed `age`, by inverting the conditional distribution.
-                floor = normal.cdf(math.log(max(age, 1e-9)))
+            for age, m, floor in floors:
                 u = floor + (1 - floor) * self.rng_oracle.random()
-                releases.append(max(math.exp(normal.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))) - age, 0.0))
+                z = unit.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+                releases.append(max(math.exp(m + sigma * z) - age, 0.0))
             heapq.heapify(releases)
             t = 0.0
             for _ in range(position):
@@ -403,7 +430,9 @@ class Simulation:
                 heapq.heappush(releases, t + self.rng_oracle.lognormvariate(mu, p.handle_sigma))
             samples.append(t)
         samples.sort()
-        return samples[len(samples) // 2]
+        n = len(samples)
+        self.oracle_range = (samples[int(0.12 * n)], samples[min(int(0.925 * n), n - 1)])
+        return samples[n // 2]
 
     # ------------------------------------------------------------------ figures
 
@@ -496,7 +525,23 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="also score the best possible first estimate of each queue wait (N samples each; slow)",
     )
+    parser.add_argument(
+        "--classic", action="store_true", help="the table of docs/etiquette.md instead of the grid"
+    )
+    parser.add_argument("--quick", action="store_true", help="the grid with fewer chats and oracle samples")
+    parser.add_argument("--pace", type=float, default=2.0, help="grid: handle-time factor from halfway")
+    parser.add_argument("--cells", default="", help="grid: only teams like 1x1,4x3 (default all)")
     args = parser.parse_args(argv)
+    if not args.classic:
+        from _waitsim_grid import run_grid
+
+        chats = 800 if args.quick else (args.chats if args.chats != 6000 else 3000)
+        samples = args.oracle or (40 if args.quick else 100)
+        loads = tuple(float(x) for x in args.loads.split(","))
+        cells = run_grid(
+            chats=chats, oracle=samples, seed=args.seed, pace=args.pace, loads=loads, only=args.cells
+        )
+        return 0 if all(all(c.passes().values()) for c in cells) else 1  # n/a cells pass
     print(
         f"{args.operators} operators x {args.capacity} chats; handle time log-normal, mean 240 s, sigma "
         f"{args.sigma}; {args.transfers:.0%} of chats transferred to a 2-person team; {args.chats} chats "

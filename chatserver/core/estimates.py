@@ -14,7 +14,7 @@ from .conversation import Conversation
 from .queue import WaitingQueue
 from .roster import OperatorState, Roster
 from .transfer import Transfer
-from .wait_time import Estimate, HandleTime, RateMeter, RecentDelays, estimate_wait
+from .wait_time import Estimate, HandleTime, RateMeter, RecentDelays, ReleaseModel, estimate_from
 
 # The shortest range end we promise: a shorter one would be re-announced before anyone read it.
 MIN_PROMISE_S = 2
@@ -99,20 +99,43 @@ class Estimator:
         # Nobody online for one of them: say who would compete once people are back.
         return ahead[0] == mine[0] == "team" and (ahead[1] is None or mine[1] is None)
 
-    def estimate_for(self, key: WaitKey, position: int, now: float) -> Estimate:
+    def release_model(self, key: WaitKey, now: float) -> ReleaseModel | None:
+        """When the eligible slots free: every slot with the age of its chat (a free one is about to
+        take a chat from the line, age 0), the team's handle times, the chats that cut in."""
         eligible = self.eligible(key)
-        capacity = sum(op.capacity for op in eligible)
-        free = sum(op.free_slots for op in eligible)
+        if not eligible:
+            return None
+        ages: list[float] = []
+        for op in eligible:
+            held = 0
+            for cid in op.chats:
+                conv = self.conversations.get(cid)
+                if conv is not None and conv.assigned_at is not None and held < op.capacity:
+                    ages.append(max(now - conv.assigned_at, 0.0))
+                    held += 1
+            ages.extend([0.0] * max(op.capacity - held, 0))
+        team = key[1] if key[0] == "team" and isinstance(key[1], str) else None
+        return ReleaseModel(ages, self.handle_time.model(team), self.cut_ins.rate(now))
+
+    def estimate_for(
+        self,
+        key: WaitKey,
+        position: int,
+        now: float,
+        model: ReleaseModel | None = None,
+        free: int | None = None,
+    ) -> Estimate:
+        if free is None:
+            free = sum(op.free_slots for op in self.eligible(key))
         team = key[1] if key[0] == "team" and isinstance(key[1], str) else None
         transfer = key[2] is not None
         extra = min(self.accept_delay.typical(team), self.transfer_offer_s) if transfer else 0.0
+        if model is None:
+            model = self.release_model(key, now)
         return floored(
-            estimate_wait(
-                position=position,
-                free_slots=free,
-                serving_capacity=capacity,
-                handle_s=self.handle_time.typical(team),
-                cut_in_rate=self.cut_ins.rate(now),
+            estimate_from(
+                model,
+                position - free,
                 extra_s=extra,
                 extra_high_s=self.transfer_offer_s if transfer else 0.0,
             )
@@ -125,6 +148,8 @@ class Estimator:
         competes: dict[tuple[WaitKey, WaitKey], bool] = {}
         estimates: dict[tuple[WaitKey, int], Estimate] = {}
         online: dict[WaitKey, int] = {}
+        models: dict[WaitKey, ReleaseModel | None] = {}
+        free: dict[WaitKey, int] = {}
         for cid in self.queue:
             conv = self.conversations[cid]
             key = key_of(conv)
@@ -138,7 +163,10 @@ class Estimator:
             ahead[key] = ahead.get(key, 0) + 1
             position = before + 1
             if (key, position) not in estimates:
-                estimates[(key, position)] = self.estimate_for(key, position, now)
+                if key not in models:
+                    models[key] = self.release_model(key, now)
+                    free[key] = sum(op.free_slots for op in self.eligible(key))
+                estimates[(key, position)] = self.estimate_for(key, position, now, models[key], free[key])
             if key not in online:
                 online[key] = len(self.eligible(key))
             figures[cid] = Figures(position, estimates[(key, position)], online[key])

@@ -9,7 +9,7 @@ change the core by accident.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .conversation import Conversation, State
 from .estimates import Estimator, Figures
@@ -168,6 +168,24 @@ class QueueView:
                     state=conv.state,
                 )
             )
+        return tuple(rows)
+
+    def as_told(self) -> tuple[WaitingChat, ...]:
+        """:meth:`snapshot` with the figures each visitor was last told (their position, estimate and
+        range), so operators see exactly what the visitor sees; a row not told yet keeps its own."""
+        rows = []
+        for row in self.snapshot():
+            told = self._waits.told(row.conversation_id)
+            if told is not None:
+                row = replace(
+                    row,
+                    position=told.position,
+                    estimated_wait_s=told.estimate.seconds,
+                    low_s=told.estimate.low,
+                    high_s=told.estimate.high,
+                    operators_online=told.online,
+                )
+            rows.append(row)
         return tuple(rows)
 
     def waiting(self, conversation_id: int) -> WaitingChat | None:

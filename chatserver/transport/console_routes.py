@@ -8,10 +8,11 @@ disk and answered with an ETag, so a browser revalidates instead of downloading 
 Two operator reads (``Authorization: Bearer <operator token>``, any role):
 
 ``GET /api/queue`` → ``{"waiting": [{"conversation_id", "position", "waiting_s",
-"estimated_wait_s", "locale", "team", "state"}], "operators_online", "ts"}``: the chats
+"estimated_wait_s", "low_s", "high_s", "locale", "team", "state"}], "operators_online", "ts"}``: the chats
 waiting for an operator, in the order they will be served (``state`` is ``transferring`` for a
-transfer waiting for a colleague). ``position`` and ``estimated_wait_s`` are what the visitor is
-told (``null`` when nobody who could serve them is online).
+transfer waiting for a colleague). ``position``, ``estimated_wait_s`` and the range ``low_s`` ..
+``high_s`` are exactly what the visitor was last told (``null`` when nobody who could serve them
+is online).
 
 ``GET /api/directory`` → ``{"teams": [{"name", "online", "free_slots", "waiting"}],
 "operators": [{"id", "name", "title", "teams", "status", "chats", "free_slots"}]}``: who a chat
@@ -124,13 +125,15 @@ async def queue(request: Request, access: Access) -> Response:
     engine = state.hub.engine
     now = state.clock()
     waiting: list[dict[str, Any]] = []
-    for row in engine.queue_view.snapshot():
+    for row in engine.queue_view.as_told():
         waiting.append(
             {
                 "conversation_id": row.conversation_id,
                 "position": row.position,
                 "waiting_s": max(int(now - row.waiting_since), 0),
                 "estimated_wait_s": row.estimated_wait_s,
+                "low_s": row.low_s,
+                "high_s": row.high_s,
                 "locale": row.locale,
                 "team": row.team,
                 "state": row.state.value,

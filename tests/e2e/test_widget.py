@@ -95,7 +95,10 @@ async def test_queue_position_and_estimate_update_live(shop: Server, visit: Visi
     await expect(visitor.find(".st")).to_contain_text("Expected wait: about")
 
     await operator.send({"type": "close", "conversation_id": first_cid})
-    await expect(sub).to_have_text(re.compile(r"^You're next in line · about \d+(–\d+)? min$"))
+    # The first chat lasted a moment: the server has learned that chats here are short.
+    await expect(sub).to_have_text(
+        re.compile(r"^You're next in line · (about \d+(–\d+)? min|less than a minute)$")
+    )
 
 
 async def test_reload_loses_and_duplicates_nothing(shop: Server, visit: VisitFactory) -> None:

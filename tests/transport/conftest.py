@@ -162,10 +162,10 @@ ServerFactory = Callable[..., Awaitable[Server]]
 
 
 @contextlib.asynccontextmanager
-async def run_server(settings: Settings) -> AsyncIterator[Server]:
+async def run_server(settings: Settings, clock: Callable[[], float] | None = None) -> AsyncIterator[Server]:
     """Like uvicorn's own test helper: serve on a free port in this loop, stop cleanly."""
     port = free_port()
-    app = create_app(settings)
+    app = create_app(settings) if clock is None else create_app(settings, clock=clock)
     config = uvicorn_config(
         app, host="127.0.0.1", port=port, max_frame_bytes=settings.max_frame_bytes, log_level="warning"
     )
@@ -189,11 +189,11 @@ async def start_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
     stack = contextlib.AsyncExitStack()
     count = 0
 
-    async def start(**overrides: Any) -> Server:
+    async def start(clock: Callable[[], float] | None = None, **overrides: Any) -> Server:
         nonlocal count
         count += 1
         overrides.setdefault("database_url", f"sqlite:///{tmp_path}/chat{count}.db")
-        return await stack.enter_async_context(run_server(Settings(**overrides)))
+        return await stack.enter_async_context(run_server(Settings(**overrides), clock))
 
     async with stack:
         yield start

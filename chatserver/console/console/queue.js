@@ -20,7 +20,7 @@ export function renderQueue() {
     h("span", { class: "q-main" },
       h("span", { class: "q-top" }, h("span", { text: `Visitor · ${w.locale || "?"}` }), w.team ? h("span", { class: "badge", text: w.team }) : null,
         w.state === "transferring" ? h("span", { class: "badge warn", text: "transfer" }) : null),
-      h("span", { class: "q-sub muted small", text: `waiting ${duration(w.waiting_s)} · told ${w.estimated_wait_s === null ? "no estimate" : "≈ " + duration(w.estimated_wait_s)}` })),
+      h("span", { class: "q-sub muted small", text: `waiting ${duration(w.waiting_s)} · told ${w.estimated_wait_s === null ? "no estimate" : "≈ " + duration(w.estimated_wait_s) + (w.high_s === null || w.high_s === undefined ? "" : ` (${duration(w.low_s ?? 0)}–${duration(w.high_s)})`)}` })),
   )));
 }
 
