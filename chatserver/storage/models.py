@@ -549,3 +549,22 @@ class SituationModelRow(SQLModel, table=True):
     operator_id: int | None = Field(default=None, foreign_key="operator.id")
     data: bytes = Field(sa_type=LargeBinary)
     report_json: str = Field(sa_type=Text)
+
+
+# --- supervisors' whispers ------------------------------------------------------
+# A supervisor's note to the operator holding a chat. Kept apart from `message` on purpose:
+# nothing that reads messages for a visitor (replays, transcripts, past chats) can see them.
+
+
+class WhisperBase(SQLModel):
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    supervisor_id: int = Field(foreign_key="operator.id")
+    operator_id: int | None = Field(default=None, foreign_key="operator.id")
+    text: str = Field(sa_type=Text)
+    ts: float
+
+
+class Whisper(WhisperBase, table=True):
+    __tablename__ = "whisper"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)

@@ -19,6 +19,7 @@ every function, record and error is re-exported here.
 - `customer_context`: the bounded reads beside the chat: context, history, transcripts.
 - `situations`: the operators' situation feedback and the models retrained from it.
 - `reports`: the team lead's report, aggregated in SQL.
+- `whispers`: supervisors' whispers to operators, kept apart from messages.
 - `tables`: the Core tables; `_common`: the helpers the modules share.
 """
 
@@ -189,6 +190,7 @@ from .tables import (
     VISITOR_PAGE,
     WAIT_PROMISE,
 )
+from .whispers import StoredWhisper, add_whisper, whispers_for
 
 __all__ = [
     # health
@@ -356,4 +358,8 @@ __all__ = [
     "VISITOR",
     "VISITOR_PAGE",
     "WAIT_PROMISE",
+    # supervisors
+    "StoredWhisper",
+    "add_whisper",
+    "whispers_for",
 ]
