@@ -53,6 +53,10 @@ NUDGE = "nudge"  # → operator
 SITUATION = "situation"  # ← operator: the situation of a visitor message, as the operator sees it
 WRAP_UP = "wrap_up"  # ← operator: ask "anything else?"; → visitor and operator: the question asked
 WRAP_UP_ANSWER = "wrap_up_answer"  # ← visitor: "done" (close) or "more"; → operator: the same
+WATCH = "watch"  # ← supervisor: follow a live chat silently; → supervisor: who is in it, then the replay
+UNWATCH = "unwatch"  # ← supervisor: stop following it; → supervisor: the same, confirmed
+WHISPER = "whisper"  # ← supervisor; → the operator holding the chat and the supervisor's consoles
+TAKE_OVER = "take_over"  # ← supervisor: a transfer to themselves, accepted at once
 
 # --- error codes (stable) ------------------------------------------------------------------
 INVALID_JSON = "invalid_json"
@@ -81,6 +85,8 @@ NO_TRANSFER = "no_transfer"
 NOT_WAITING = "not_waiting"
 RATE_LIMITED = "rate_limited"
 NOT_WRAPPING_UP = "not_wrapping_up"
+NOT_A_SUPERVISOR = "not_a_supervisor"
+NO_OPERATOR = "no_operator"
 
 # --- websocket close codes -----------------------------------------------------------------
 CLOSE_UNAUTHORIZED = 4401
@@ -496,4 +502,49 @@ def nudge_frame(
     }
     if text is not None:
         frame["text"] = text
+    return frame
+
+
+# --- supervisors ---------------------------------------------------------------------------
+
+
+def watch_frame(
+    conversation_id: int, *, visitor_id: str, operator_id: int | None, state: str
+) -> dict[str, Any]:
+    """To a supervisor who starts watching: who is in the chat; the replay of its messages follows."""
+    return {
+        "type": WATCH,
+        "conversation_id": conversation_id,
+        "visitor_id": visitor_id,
+        "operator_id": operator_id,
+        "state": state,
+    }
+
+
+def unwatch_frame(conversation_id: int) -> dict[str, Any]:
+    return {"type": UNWATCH, "conversation_id": conversation_id}
+
+
+def whisper_frame(
+    conversation_id: int,
+    *,
+    whisper_id: int,
+    text: str,
+    ts: float,
+    supervisor: Mapping[str, Any],
+    operator_id: int | None,
+    client_id: str | None = None,
+) -> dict[str, Any]:
+    """A supervisor's note to the operator holding the chat; never sent to a visitor."""
+    frame: dict[str, Any] = {
+        "type": WHISPER,
+        "conversation_id": conversation_id,
+        "whisper_id": whisper_id,
+        "text": text,
+        "ts": ts,
+        "from": {"id": supervisor["id"], "name": supervisor["name"], "title": supervisor["title"]},
+        "operator_id": operator_id,
+    }
+    if client_id is not None:
+        frame["client_id"] = client_id
     return frame

@@ -19,6 +19,7 @@ from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
 from .outbox import Outbox
 from .state import ServerState
+from .supervision import Supervision
 from .wrap_up import ask_anything_else
 from .ws_session import SocketKind, serve_socket
 
@@ -66,6 +67,7 @@ class OperatorSession:
             TRANSFER_CANCEL: self.on_transfer_cancel,
             f.LIBRARY_SEARCH: self.on_library_search,
             f.SITUATION: self.on_situation,
+            **Supervision(self.state, self.outbox, self.operator).handlers(),
         }
 
     def _held_conversation(self, frame: dict[str, Any]) -> int:
