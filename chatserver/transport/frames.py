@@ -53,6 +53,7 @@ NUDGE = "nudge"  # → operator
 SITUATION = "situation"  # ← operator: the situation of a visitor message, as the operator sees it
 WRAP_UP = "wrap_up"  # ← operator: ask "anything else?"; → visitor and operator: the question asked
 WRAP_UP_ANSWER = "wrap_up_answer"  # ← visitor: "done" (close) or "more"; → operator: the same
+BOUNDARY = "boundary"  # ← operator: warn, cool_down or block an abusive visitor; → both: the step taken
 
 # --- error codes (stable) ------------------------------------------------------------------
 INVALID_JSON = "invalid_json"
@@ -81,12 +82,15 @@ NO_TRANSFER = "no_transfer"
 NOT_WAITING = "not_waiting"
 RATE_LIMITED = "rate_limited"
 NOT_WRAPPING_UP = "not_wrapping_up"
+COOLING_DOWN = "cooling_down"  # the visitor may not write until ``until``
+VISITOR_BLOCKED = "visitor_blocked"  # session, hello: this visitor or customer is blocked
 
 # --- websocket close codes -----------------------------------------------------------------
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_POLICY = 1008  # a flood of frames, or a client that does not read what it is sent
 CLOSE_SEND_FAILED = 1011
+CLOSE_BLOCKED = 4410  # a blocked visitor (reason "visitor_blocked")
 
 
 class FrameError(Exception):
