@@ -31,6 +31,7 @@ from chatserver.transport.admin_api import admin_routes
 from chatserver.transport.admin_operators_api import admin_operator_routes
 from chatserver.transport.assistant_api import assistant_routes
 from chatserver.transport.auth import TokenSigner
+from chatserver.transport.blocks_api import block_routes
 from chatserver.transport.console_routes import console_routes
 from chatserver.transport.cors import VisitorCorsMiddleware
 from chatserver.transport.customer_api import customer_routes
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         *customer_routes(),
         *admin_routes(),
         *admin_operator_routes(),
+        *block_routes(),
         *assistant_routes(),
         *report_routes(),
         *console_routes(),

@@ -111,6 +111,7 @@ class Settings:
     operator_token_ttl_s: int = 12 * 3600
     max_frame_bytes: int = 16 * 1024
     max_text_chars: int = 4000
+    cool_down_s: int = 60  # how long a visitor given a boundary cool-down cannot send
     ws_frames_per_s: float = 20.0
     ws_frames_burst: int = 256
     ws_send_queue_frames: int = 2000
@@ -168,6 +169,7 @@ class Settings:
             visitor_token_ttl_s=_int(env, "CHAT_VISITOR_TOKEN_TTL_S", 30 * 24 * 3600, minimum=60),
             operator_token_ttl_s=_int(env, "CHAT_OPERATOR_TOKEN_TTL_S", 12 * 3600, minimum=60),
             max_text_chars=_int(env, "CHAT_MAX_TEXT_CHARS", 4000, minimum=1),
+            cool_down_s=_int(env, "CHAT_COOL_DOWN_S", 60, minimum=1),
             ws_frames_per_s=_float(env, "CHAT_WS_FRAMES_PER_S", 20.0),
             ws_frames_burst=_int(env, "CHAT_WS_FRAMES_BURST", 256, minimum=1),
             ws_send_queue_frames=_int(env, "CHAT_WS_SEND_QUEUE_FRAMES", 2000, minimum=16),

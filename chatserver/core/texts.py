@@ -184,6 +184,28 @@ _TEXTS["wrap_up_question"] = {
 }
 
 
+# --- the abusive visitor (docs/playbook.md#hater): a boundary, a pause, then a block ---
+
+_TEXTS["boundary_warn"] = {
+    "en": "I understand your irritation, but I won't allow insults.",
+    "pl": "Rozumiem Pana/Pani irytację, ale nie pozwolę się obrażać.",
+    "cs": "Chápu Vaše rozčarování, ale urážky nedovolím.",
+    "ru": "Я понимаю Ваше раздражение, но не позволю себя оскорблять.",
+}
+_TEXTS["boundary_cool_down"] = {
+    "en": "Let's take a short break; you can write again in a moment.",
+    "pl": "Zróbmy krótką przerwę; za chwilę będzie mógł Pan/mogła Pani znów pisać.",
+    "cs": "Udělejme si krátkou přestávku; za chvíli můžete znovu psát.",
+    "ru": "Давайте сделаем короткий перерыв; скоро Вы сможете снова писать.",
+}
+_TEXTS["boundary_block"] = {
+    "en": "This chat is closed because of insults; it cannot be reopened.",
+    "pl": "Ta rozmowa została zamknięta z powodu obraźliwych słów i nie można jej wznowić.",
+    "cs": "Tento chat byl kvůli urážkám ukončen a nelze jej znovu otevřít.",
+    "ru": "Этот чат закрыт из-за оскорблений, и его нельзя открыть снова.",
+}
+
+
 def language_of(locale: str | None) -> str:
     """``pl-PL`` → ``pl``; anything we have no texts for falls back to English."""
     if not locale:

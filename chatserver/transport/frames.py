@@ -57,6 +57,7 @@ WATCH = "watch"  # ← supervisor: follow a live chat silently; → supervisor: 
 UNWATCH = "unwatch"  # ← supervisor: stop following it; → supervisor: the same, confirmed
 WHISPER = "whisper"  # ← supervisor; → the operator holding the chat and the supervisor's consoles
 TAKE_OVER = "take_over"  # ← supervisor: a transfer to themselves, accepted at once
+BOUNDARY = "boundary"  # ← operator: warn, cool_down or block an abusive visitor; → both: the step taken
 
 # --- error codes (stable) ------------------------------------------------------------------
 INVALID_JSON = "invalid_json"
@@ -87,12 +88,15 @@ RATE_LIMITED = "rate_limited"
 NOT_WRAPPING_UP = "not_wrapping_up"
 NOT_A_SUPERVISOR = "not_a_supervisor"
 NO_OPERATOR = "no_operator"
+COOLING_DOWN = "cooling_down"  # the visitor may not write until ``until``
+VISITOR_BLOCKED = "visitor_blocked"  # session, hello: this visitor or customer is blocked
 
 # --- websocket close codes -----------------------------------------------------------------
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_POLICY = 1008  # a flood of frames, or a client that does not read what it is sent
 CLOSE_SEND_FAILED = 1011
+CLOSE_BLOCKED = 4410  # a blocked visitor (reason "visitor_blocked")
 
 
 class FrameError(Exception):

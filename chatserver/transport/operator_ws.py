@@ -14,6 +14,7 @@ from chatserver.storage import repository as repo
 
 from . import frames as f
 from .auth import TokenClaims
+from .boundaries import set_boundary
 from .connection import check_message, reply_to
 from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
@@ -68,6 +69,7 @@ class OperatorSession:
             f.LIBRARY_SEARCH: self.on_library_search,
             f.SITUATION: self.on_situation,
             **Supervision(self.state, self.outbox, self.operator).handlers(),
+            f.BOUNDARY: self.on_boundary,
         }
 
     def _held_conversation(self, frame: dict[str, Any]) -> int:
@@ -124,6 +126,11 @@ class OperatorSession:
     async def on_wrap_up(self, frame: dict[str, Any]) -> None:
         """Ask the visitor whether there is anything else; they decide when the chat is done."""
         await ask_anything_else(self.state, self.operator.id, self._held_conversation(frame))
+
+    async def on_boundary(self, frame: dict[str, Any]) -> None:
+        """The abusive visitor protocol: ``step`` warn, cool_down or block (see boundaries.py)."""
+        f.require(frame, f.FieldSpec("step", str))
+        await set_boundary(self.state, self.operator.id, self._held_conversation(frame), frame["step"])
 
     async def on_close(self, frame: dict[str, Any]) -> None:
         cid = self._held_conversation(frame)

@@ -13,6 +13,7 @@ from chatserver.storage import repository as repo
 
 from . import frames as f
 from .auth import TokenClaims
+from .boundaries import block_of, boundary_frame, cooling_down_frame, cooling_down_until
 from .connection import check_message, reply_to
 from .etiquette import LEAVE_MESSAGE
 from .hub import ack_frame
@@ -49,6 +50,11 @@ class VisitorSession:
 
     async def joined(self) -> None:
         await self.state.hub.visitor_joined(self.outbox, self.visitor.id, _resume_of(self.hello))
+        until = cooling_down_until(self.state, self.visitor.id)
+        cid = self.state.hub.open_conversation_of(self.visitor.id)
+        if until is not None and cid is not None:  # a new tab during the break: it says when, too
+            frame = boundary_frame(cid, "cool_down", "", until)
+            self.outbox.put(f.encode(frame))
 
     async def left(self) -> None:
         return None
@@ -103,6 +109,10 @@ class VisitorSession:
     async def on_message(self, frame: dict[str, Any]) -> asyncio.Future[Any] | None:
         received = time.perf_counter()
         client_id, text = check_message(frame, self.state.settings.max_text_chars)
+        until = cooling_down_until(self.state, self.visitor.id)
+        if until is not None:
+            self.outbox.put(cooling_down_frame(until, client_id))
+            return None
         pending = self.state.hub.visitor_message_nowait(
             visitor_id=self.visitor.id,
             locale=self.visitor.locale,
@@ -132,8 +142,17 @@ async def _find_visitor(state: ServerState, claims: TokenClaims) -> Any:
     return await state.writer.read(repo.get_visitor, visitor_id=claims.subject)
 
 
+async def _refuse_visitor(state: ServerState, visitor: Any) -> str | None:
+    """A blocked visitor (or customer) is refused at hello."""
+    return f.VISITOR_BLOCKED if await block_of(state, visitor) is not None else None
+
+
 VISITOR_SOCKET = SocketKind(
-    token_kind="visitor", find=_find_visitor, unknown_reason="unknown visitor", session=VisitorSession
+    token_kind="visitor",
+    find=_find_visitor,
+    unknown_reason="unknown visitor",
+    session=VisitorSession,
+    refuse=_refuse_visitor,
 )
 
 

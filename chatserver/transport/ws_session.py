@@ -9,6 +9,7 @@ The endpoints only say how to find their account and which handlers they have.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -63,6 +64,8 @@ class SocketKind(Generic[Account]):
     find: Callable[[ServerState, TokenClaims], Awaitable[Account | None]]
     unknown_reason: str  # the close reason when ``find`` finds nothing
     session: Callable[[ServerState, Outbox, Account, dict[str, Any]], Session]
+    # An error code when this account may not connect (a blocked visitor): an error frame, then close 4410.
+    refuse: Callable[[ServerState, Account], Awaitable[str | None]] | None = None
 
 
 async def refuse_second_hello(frame: dict[str, Any]) -> None:
@@ -91,6 +94,12 @@ async def serve_socket(websocket: WebSocket, kind: SocketKind[Account]) -> None:
         account = await kind.find(state, claims)
         if account is None:
             await close_quietly(websocket, f.CLOSE_UNAUTHORIZED, kind.unknown_reason)
+            return
+        refused = await kind.refuse(state, account) if kind.refuse is not None else None
+        if refused is not None:
+            with contextlib.suppress(Exception):
+                await websocket.send_text(f.error_frame(refused, "this visitor is blocked"))
+            await close_quietly(websocket, f.CLOSE_BLOCKED, refused)
             return
         sockets = limits.sockets_of(kind.token_kind)
         if not sockets.acquire(claims.subject):

@@ -106,6 +106,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", _REPLY + "/versions"): Spec(),
     ("POST", _REPLY + "/versions/{version:int}/restore"): Spec(),
     ("GET", "/api/admin/operators"): Spec(),
+    ("GET", "/api/admin/blocks"): Spec(),
+    ("DELETE", "/api/admin/blocks/{block_id:int}"): Spec(),
     ("POST", "/api/admin/operators"): Spec(_OPERATOR_FIELDS),
     ("GET", "/api/admin/operators/{operator_id:int}"): Spec(),
     ("PATCH", "/api/admin/operators/{operator_id:int}"): Spec(_OPERATOR_FIELDS),

@@ -18,13 +18,15 @@
     TYPING: "typing", QUEUE: "queue", ASSIGNED: "assigned", TRANSFER: "transfer", CLOSED: "closed",
     PAGE: "page", RATING: "rating", LEAVE_MESSAGE: "leave_message", HOLD: "hold",
     TRANSFER_UPDATE: "transfer_update", MESSAGE_LEFT: "message_left", MESSAGE_ANSWERED: "message_answered",
-    WRAP_UP: "wrap_up", WRAP_UP_ANSWER: "wrap_up_answer",
+    WRAP_UP: "wrap_up", WRAP_UP_ANSWER: "wrap_up_answer", BOUNDARY: "boundary",
   };
   var E = {
     UNKNOWN_TYPE: "unknown_type", TEXT_TOO_LONG: "text_too_long", INVALID_FIELD: "invalid_field",
     MISSING_FIELD: "missing_field", INTERNAL_ERROR: "internal_error",
+    COOLING_DOWN: "cooling_down", VISITOR_BLOCKED: "visitor_blocked",
   };
   var CLOSE_UNAUTHORIZED = 4401;
+  var CLOSE_BLOCKED = 4410; // a blocked visitor: the widget stops reconnecting
 
   var script = document.currentScript ||
     document.querySelector('script[src*="widget.js"][data-site-key]') ||

@@ -77,6 +77,7 @@
       S.ready = false;
       if (e.code === CLOSE_UNAUTHORIZED) S.token = null;
       setOpTyping(false);
+      if (e.code === CLOSE_BLOCKED || S.blocked) { renderConn(); return; }
       retryLater();
     };
   }

@@ -45,8 +45,23 @@ export function renderHead(chat) {
       h("div", { class: "head-meta" }, c.email ? h("span", { class: "muted small", text: c.email }) : null, meta)),
     h("div", { class: "head-actions" },
       h("button", { class: "btn", type: "button", id: "wrap-up-btn", disabled: Boolean(chat.ended || chat.wrapUp === "asked"), title: "Ask whether there is anything else: the visitor decides when the chat is done", onclick: () => sendFrame({ type: "wrap_up", conversation_id: chat.id }) }, chat.wrapUp === "asked" ? "Asked: anything else?" : "Anything else?"),
+      boundaryButton(chat),
       h("button", { class: "btn", type: "button", id: "transfer-btn", disabled: Boolean(chat.ended || transferring), title: "Transfer to a colleague or team (Alt+T)", onclick: () => openTransfer(chat) }, "Transfer"),
       h("button", { class: "btn danger", type: "button", id: "close-btn", disabled: Boolean(chat.ended), title: "Close the chat", onclick: () => closeChat(chat) }, "Close")));
+}
+
+// The hater protocol (playbook): a boundary warning, then a cool-down, then a block.
+const BOUNDARY_NEXT = { undefined: "warn", warn: "cool_down", cool_down: "block", block: null };
+const BOUNDARY_LABEL = { warn: "Boundary: no insults", cool_down: "Cool down", block: "Block visitor" };
+
+function boundaryButton(chat) {
+  const step = BOUNDARY_NEXT[chat.boundary];
+  if (!step) return null;
+  const send = () => {
+    if (step === "block" && !window.confirm("Block this visitor? They cannot open a chat until an admin lifts it.")) return;
+    sendFrame({ type: "boundary", conversation_id: chat.id, step });
+  };
+  return h("button", { class: step === "block" ? "btn danger" : "btn", type: "button", id: "boundary-btn", disabled: Boolean(chat.ended), title: "Insults: warn, then a cool-down, then a block", onclick: send }, BOUNDARY_LABEL[step]);
 }
 
 export function renderLog(chat) {

@@ -71,6 +71,14 @@ function adoptOrAskStatus(current) {
   sendFrame({ type: "status", status: state.wanted });
 }
 
+// The abusive visitor protocol: the step taken (warn, cool_down, block) picks the next button.
+function onBoundary(frame) {
+  const chat = state.chats.get(frame.conversation_id);
+  if (!chat) return;
+  chat.boundary = frame.step;
+  if (state.active === chat.id) renderHead(chat);
+}
+
 // The "anything else?" step: asked (by any console of ours), then the visitor's answer.
 function onWrapUp(frame) {
   const chat = state.chats.get(frame.conversation_id);
@@ -143,6 +151,9 @@ function onFrame(frame) {
     case "wrap_up":
     case "wrap_up_answer":
       onWrapUp(frame);
+      break;
+    case "boundary":
+      onBoundary(frame);
       break;
     case "message_left":
       onMessageLeft(frame);

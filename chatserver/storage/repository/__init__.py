@@ -69,6 +69,14 @@ from ..models import (
     WaitPromisePublic,
 )
 from ..records import NewMessage, StoredMessage
+from .blocks import (
+    active_block,
+    add_abuse_audit,
+    block_visitor,
+    lift_block,
+    list_abuse_audit,
+    list_blocks,
+)
 from .conversations import (
     ANSWER_SEEN_EVENT,
     LEFT_MESSAGE_EVENT,
@@ -268,6 +276,12 @@ __all__ = [
     # situations
     "FeedbackRow",
     "StoredModel",
+    "active_block",
+    "add_abuse_audit",
+    "block_visitor",
+    "lift_block",
+    "list_abuse_audit",
+    "list_blocks",
     "add_situation_feedback",
     "count_situation_feedback",
     "latest_situation_model",
