@@ -14,6 +14,7 @@ from chatserver.storage import repository as repo
 
 from . import frames as f
 from .auth import TokenClaims
+from .check_backs import CHECK_BACK, promise_check_back
 from .connection import check_message, reply_to
 from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
@@ -66,6 +67,7 @@ class OperatorSession:
             TRANSFER_CANCEL: self.on_transfer_cancel,
             f.LIBRARY_SEARCH: self.on_library_search,
             f.SITUATION: self.on_situation,
+            CHECK_BACK: self.on_check_back,
         }
 
     def _held_conversation(self, frame: dict[str, Any]) -> int:
@@ -122,6 +124,10 @@ class OperatorSession:
     async def on_wrap_up(self, frame: dict[str, Any]) -> None:
         """Ask the visitor whether there is anything else; they decide when the chat is done."""
         await ask_anything_else(self.state, self.operator.id, self._held_conversation(frame))
+
+    async def on_check_back(self, frame: dict[str, Any]) -> None:
+        """I don't know yet: tell the visitor when the answer will come; be reminded before then."""
+        await promise_check_back(self.state, self.operator.id, self._held_conversation(frame), frame)
 
     async def on_close(self, frame: dict[str, Any]) -> None:
         cid = self._held_conversation(frame)
