@@ -21,6 +21,7 @@ from chatserver.assistant import Assistant
 from chatserver.broker import broker_from_url
 from chatserver.core.engine import Engine
 from chatserver.library_store import LibraryStore
+from chatserver.mail import mail_sender
 from chatserver.settings import Settings
 from chatserver.situation_learning import SituationLearning
 from chatserver.storage import repository as repo
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
                 hold_interval_s=settings.hold_interval_s,
                 silence_s=settings.silence_s,
                 promise_notice_s=settings.promise_notice_s,
+                check_back_remind_s=settings.check_back_remind_s,
             )
 
         engine = new_engine()
@@ -126,6 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
             process=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}" if core_log else "",
             new_engine=new_engine,
             db_ping_timeout_s=settings.db_ping_timeout_s,
+            mail=mail_sender(settings.mail_url, settings.mail_from),
         )
         app.state.chat = ServerState(
             settings=settings,

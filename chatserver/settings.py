@@ -48,6 +48,13 @@ def _share(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _mail_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("CHAT_MAIL_URL") or None
+    if raw and not raw.startswith(("file://", "smtp://")):
+        raise SettingsError(f"CHAT_MAIL_URL must start with file:// or smtp://, got {raw!r}")
+    return raw
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -130,6 +137,9 @@ class Settings:
     hold_interval_s: float = 45.0
     silence_s: float = 60.0
     promise_notice_s: float = 10.0
+    check_back_remind_s: float = 60.0
+    mail_url: str | None = None  # file:///folder or smtp://host:port (chatserver/mail.py)
+    mail_from: str = "chat@localhost"
     # Abuse limits (docs/protocol.md#limits); 0 switches a limit off. Counted per process.
     trust_forwarded_for: bool = False
     visitor_sessions_per_minute: int = 30
@@ -188,6 +198,9 @@ class Settings:
             hold_interval_s=_float(env, "CHAT_HOLD_INTERVAL_S", 45.0),
             silence_s=_float(env, "CHAT_SILENCE_S", 60.0),
             promise_notice_s=_float(env, "CHAT_PROMISE_NOTICE_S", 10.0),
+            check_back_remind_s=_float(env, "CHAT_CHECK_BACK_REMIND_S", 60.0),
+            mail_url=_mail_url(env),
+            mail_from=env.get("CHAT_MAIL_FROM") or "chat@localhost",
             trust_forwarded_for=_bool(env, "CHAT_TRUST_FORWARDED_FOR", False),
             visitor_sessions_per_minute=_int(env, "CHAT_VISITOR_SESSIONS_PER_MINUTE", 30),
             login_free_failures=_int(env, "CHAT_LOGIN_FREE_FAILURES", 5),

@@ -286,6 +286,24 @@ class HoldingLine:
     since: float
 
 
+@dataclass(frozen=True, slots=True)
+class CheckBackDue:
+    """The promised answer is due at ``due_at``: remind the operator holding the chat."""
+
+    conversation_id: int
+    operator_id: int
+    due_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyWritten:
+    """The operator's message answers a check-back (``check_back``) or a left message: send it on."""
+
+    conversation_id: int
+    operator_id: int | None
+    check_back: bool
+
+
 Effect = (
     Assign
     | QueueUpdate
@@ -309,4 +327,6 @@ Effect = (
     | AnswerLater
     | SilenceNudge
     | HoldingLine
+    | CheckBackDue
+    | ReplyWritten
 )

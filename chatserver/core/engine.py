@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from . import events as ev
 from .assignment import Assigner
+from .check_back import CHECK_BACK_PREFIX, CheckBackRule
 from .conversation import Conversation, State
 from .effects import CancelTimer, Closed, Effect, MessageLeft, Refused, Released, StartTimer
 from .estimates import Estimator, Figures
@@ -42,7 +43,7 @@ GRACE_PREFIX = "grace:"
 
 # Events that never free a slot or move the line: no routing pass after them (they come with every
 # chat message, so they must stay cheap).
-_ROUTING_NEUTRAL = frozenset({ev.VisitorMessaged, ev.OperatorReplied})
+_ROUTING_NEUTRAL = frozenset({ev.VisitorMessaged, ev.OperatorReplied, ev.CheckBackPromised})
 
 
 class UnknownStatus(ValueError):
@@ -63,6 +64,7 @@ class Engine:
         hold_interval_s: float = 45.0,
         silence_s: float = 60.0,
         promise_notice_s: float = 10.0,
+        check_back_remind_s: float = 60.0,
     ) -> None:
         self.default_capacity = default_capacity
         self.grace_s = grace_s
@@ -78,6 +80,7 @@ class Engine:
         self.accept_delay = RecentDelays(min(15.0, transfer_offer_s / 2))
         self.cut_ins = RateMeter()
         self.silence = SilenceRule(silence_s)
+        self.check_backs = CheckBackRule(check_back_remind_s)
         self._now = 0.0
         self.estimator = Estimator(
             conversations=self.conversations,
@@ -150,6 +153,7 @@ class Engine:
             ev.VisitorMessaged: self._on_visitor_messaged,  # type: ignore[dict-item]
             ev.OperatorReplied: self._on_operator_replied,  # type: ignore[dict-item]
             ev.LeaveMessage: self._on_leave_message,  # type: ignore[dict-item]
+            ev.CheckBackPromised: self._on_check_back,  # type: ignore[dict-item]
         }
 
     def _current_time(self) -> float:
@@ -321,6 +325,7 @@ class Engine:
             self.transfers.drop(conv, out, reason="closed")
         self.waits.end(conv, now, out, "abandoned")
         self.silence.stop(conv, out)
+        self.check_backs.stop(conv.id, out)
         if conv.operator_id is not None:
             op = self.roster.get(conv.operator_id)
             if op is not None:
@@ -359,6 +364,8 @@ class Engine:
             self.waits.promise_due(conv, now, out)
         elif prefix == SILENCE_PREFIX:
             self.silence.fired(conv, now, out)
+        elif prefix == CHECK_BACK_PREFIX:
+            self.check_backs.fired(conv, out)
 
     # ------------------------------------------------------------------ handlers: messages
 
@@ -371,6 +378,7 @@ class Engine:
         conv = self.conversations.get(e.conversation_id)
         if conv is not None:
             self.silence.operator_replied(conv, out)
+            self.check_backs.operator_replied(conv, out)
 
     def _on_leave_message(self, e: ev.LeaveMessage, now: float, out: list[Effect]) -> None:
         conv = self.conversations.get(e.conversation_id)
@@ -390,3 +398,10 @@ class Engine:
         conv.left_message = True
         self.waits.end(conv, now, out, "left")
         out.append(MessageLeft(conv.id, conv.visitor_id))
+
+    def _on_check_back(self, e: ev.CheckBackPromised, now: float, out: list[Effect]) -> None:
+        conv = self.conversations.get(e.conversation_id)
+        if conv is None or conv.operator_id != e.operator_id:
+            out.append(Refused(e.conversation_id, "not_your_conversation", "the conversation is not yours"))
+            return
+        self.check_backs.promised(conv, e.due_at, now, out)

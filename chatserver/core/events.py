@@ -164,6 +164,15 @@ class LeaveMessage:
     conversation_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class CheckBackPromised:
+    """The operator does not know yet and promises the answer by ``due_at`` (docs/playbook.md#dont-know)."""
+
+    conversation_id: int
+    operator_id: int
+    due_at: float
+
+
 Event = (
     OperatorConnected
     | OperatorDisconnected
@@ -182,4 +191,5 @@ Event = (
     | VisitorMessaged
     | OperatorReplied
     | LeaveMessage
+    | CheckBackPromised
 )

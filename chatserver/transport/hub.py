@@ -17,9 +17,10 @@ from typing import Any
 from chatserver.assistant import Assistant, Feedback, Usage
 from chatserver.broker.base import Broker
 from chatserver.core import events as ev
-from chatserver.core.effects import Refused
+from chatserver.core.effects import CheckBackDue, Refused, ReplyWritten
 from chatserver.core.engine import Engine
 from chatserver.core.views import PresenceView
+from chatserver.mail import MailSender
 from chatserver.metrics import Metrics
 from chatserver.storage import repository as repo
 from chatserver.storage.records import NewMessage, StoredMessage
@@ -28,6 +29,7 @@ from chatserver.storage.writer import MessageWriter
 from .appliers import EffectAppliers
 from .briefing import Briefing
 from .channels import Channels, conv_channel, operator_channel, visitor_channel
+from .check_back_appliers import CheckBacks
 from .cluster import ClusterMember
 from .core_driver import Clock, CoreDriver
 from .core_log import CoreLog
@@ -70,6 +72,7 @@ class Hub:
         new_engine: Callable[[], Engine] | None = None,
         db_ping_timeout_s: float = 1.0,
         metrics: Metrics | None = None,
+        mail: MailSender | None = None,
     ) -> None:
         self.engine = engine
         self.metrics = metrics or Metrics()
@@ -155,6 +158,10 @@ class Hub:
             promises=promises,
             observe_assignment=self.metrics.assignment_latency.observe,
         )
+        # I don't know yet: the reminder and the answer by mail (check_backs.py).
+        self.check_backs = CheckBacks(self, mail)
+        self.appliers.shared[CheckBackDue] = self.check_backs.due
+        self.appliers.shared[ReplyWritten] = self.check_backs.reply_written
         self.visitors = VisitorRequests(
             engine=engine,
             writer=writer,

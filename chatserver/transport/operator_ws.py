@@ -15,6 +15,7 @@ from chatserver.storage import repository as repo
 from . import frames as f
 from .auth import TokenClaims
 from .boundaries import set_boundary
+from .check_backs import CHECK_BACK, promise_check_back
 from .connection import check_message, reply_to
 from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
@@ -70,6 +71,7 @@ class OperatorSession:
             f.SITUATION: self.on_situation,
             **Supervision(self.state, self.outbox, self.operator).handlers(),
             f.BOUNDARY: self.on_boundary,
+            CHECK_BACK: self.on_check_back,
         }
 
     def _held_conversation(self, frame: dict[str, Any]) -> int:
@@ -131,6 +133,10 @@ class OperatorSession:
         """The abusive visitor protocol: ``step`` warn, cool_down or block (see boundaries.py)."""
         f.require(frame, f.FieldSpec("step", str))
         await set_boundary(self.state, self.operator.id, self._held_conversation(frame), frame["step"])
+
+    async def on_check_back(self, frame: dict[str, Any]) -> None:
+        """I don't know yet: tell the visitor when the answer will come; be reminded before then."""
+        await promise_check_back(self.state, self.operator.id, self._held_conversation(frame), frame)
 
     async def on_close(self, frame: dict[str, Any]) -> None:
         cid = self._held_conversation(frame)

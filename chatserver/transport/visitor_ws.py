@@ -14,6 +14,7 @@ from chatserver.storage import repository as repo
 from . import frames as f
 from .auth import TokenClaims
 from .boundaries import block_of, boundary_frame, cooling_down_frame, cooling_down_until
+from .check_backs import remember_reply_email, reply_email_of
 from .connection import check_message, reply_to
 from .etiquette import LEAVE_MESSAGE
 from .hub import ack_frame
@@ -99,9 +100,14 @@ class VisitorSession:
     async def on_leave_message(self, frame: dict[str, Any]) -> None:
         """Stop waiting and leave the message: it is answered in this conversation, seen on the next visit."""
         etiquette = self.state.hub.etiquette
+        email = reply_email_of(frame)
         error = await etiquette.leave_message(self.visitor.id)
         if error is not None:
             self.outbox.put(f.encode(etiquette.with_client_id(error, frame)))
+            return
+        cid = self.state.hub.conversations.of_visitor(self.visitor.id)
+        if email is not None and cid is not None:
+            await remember_reply_email(self.state, cid, email)
 
     async def on_page(self, frame: dict[str, Any]) -> None:
         await visitor_page(self.state, self.visitor.id, frame)

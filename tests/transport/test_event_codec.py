@@ -29,6 +29,7 @@ SAMPLES: list[ev.Event] = [
     ev.VisitorMessaged(9),
     ev.OperatorReplied(9),
     ev.LeaveMessage(9),
+    ev.CheckBackPromised(9, 1, 1_700_000_600.0),
 ]
 
 
