@@ -549,3 +549,8 @@ class SituationModelRow(SQLModel, table=True):
     operator_id: int | None = Field(default=None, foreign_key="operator.id")
     data: bytes = Field(sa_type=LargeBinary)
     report_json: str = Field(sa_type=Text)
+
+
+# --- ideas (their own module, registered here) ---------------------------------
+
+from .idea_models import Idea, IdeaAsker  # noqa: E402, F401
