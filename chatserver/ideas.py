@@ -20,7 +20,7 @@ SAME_IDEA = 0.6
 _WORD = re.compile(r"[a-z0-9]+")
 _FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe"})
 
-STOP_WORDS = frozenset(
+_STOP_WORDS = (
     """a an the and or but if of to in on at for with by from as is are was were be been it its
     this that these those you your we our us they them i me my he she his her can could should
     would will please add have has do does just also some any more so very really guys would like
@@ -36,6 +36,9 @@ def fold(text: str) -> str:
     """Lowercase, without diacritics."""
     decomposed = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+STOP_WORDS = frozenset(fold(word) for word in _STOP_WORDS)  # compared after folding
 
 
 def key_words(text: str) -> tuple[str, ...]:
