@@ -39,6 +39,7 @@ from chatserver.transport.customer_api import customer_routes
 from chatserver.transport.hold_api import hold_routes
 from chatserver.transport.http_edge import ApiError, api_error_handler, http_error_handler
 from chatserver.transport.hub import Hub
+from chatserver.transport.ideas_api import ideas_routes
 from chatserver.transport.limits import Limits
 from chatserver.transport.metrics_api import metrics_routes
 from chatserver.transport.operator_ws import operator_endpoint
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         *admin_operator_routes(),
         *block_routes(),
         *assistant_routes(),
+        *ideas_routes(),
         *report_routes(),
         *console_routes(),
         *hold_routes(),

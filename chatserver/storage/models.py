@@ -601,3 +601,8 @@ class AbuseAudit(SQLModel, table=True):
     block_id: int | None = Field(default=None, foreign_key="visitor_block.id")
     until: float | None = None
     ts: float
+
+
+# --- ideas (their own module, registered here) ---------------------------------
+
+from .idea_models import Idea, IdeaAsker  # noqa: E402, F401

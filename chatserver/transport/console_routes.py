@@ -79,6 +79,7 @@ ADMIN_ASSETS = (
     "admin/charts.js",
     "admin/forms.js",
     "admin/hold.js",
+    "admin/ideas.js",
     "admin/library.js",
     "admin/operators.js",
     "admin/replies.js",

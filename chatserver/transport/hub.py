@@ -37,6 +37,7 @@ from .directory import OperatorDirectory
 from .etiquette import Etiquette
 from .frames import ack_frame
 from .hold_library import HoldLibraryStore
+from .ideas import IdeasHeard
 from .message_relay import MessageRelay, OnCommitted
 from .open_conversations import OpenConversations
 from .operator_requests import OperatorRequests
@@ -187,6 +188,12 @@ class Hub:
             suggestions=self.suggestions,
             assistant=assistant,
         )
+        # Ideas heard: recorded when a feature request is answered, its askers told first.
+        self.ideas = IdeasHeard(
+            engine=engine, writer=writer, clock=clock, channels=self.channels, relay=self.relay
+        )
+        self.operators.on_pick.append(self.ideas.picked)
+        self.visitors.on_back.append(self.ideas.visitor_back)
         # The same objects, under the names the tests look at.
         self._timers = self.core.timers
         self._visitor_locks = self.visitors.locks

@@ -8,9 +8,10 @@ socket is briefed on the chats the operator holds.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
-from chatserver.assistant import Assistant
+from chatserver.assistant import Assistant, Feedback
 from chatserver.core import events as ev
 from chatserver.core.engine import Engine
 from chatserver.storage.records import NewMessage, StoredMessage
@@ -53,6 +54,7 @@ class OperatorRequests:
         self._briefing = briefing
         self._suggestions = suggestions
         self._assistant = assistant
+        self.on_pick: list[Callable[[Feedback, int | None], None]] = []  # a suggested reply was sent
 
     def holds(self, operator_id: int, conversation_id: object) -> bool:
         conv = self._engine.conversation(conversation_id) if isinstance(conversation_id, int) else None
@@ -120,7 +122,11 @@ class OperatorRequests:
         if self._assistant is not None:
             usage, picked = self._assistant.operator_reply(stored.conversation_id, text)
             self._suggestions.usage(usage)
-            self._suggestions.feedback(picked, int(stored.sender_id) if stored.sender_id.isdigit() else None)
+            operator_id = int(stored.sender_id) if stored.sender_id.isdigit() else None
+            self._suggestions.feedback(picked, operator_id)
+            if picked is not None:
+                for hook in self.on_pick:
+                    hook(picked, operator_id)
 
     async def typing(self, operator_id: int, conversation_id: int, on: bool) -> None:
         conv = self._engine.conversation(conversation_id)

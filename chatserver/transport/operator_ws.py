@@ -19,6 +19,7 @@ from .check_backs import CHECK_BACK, promise_check_back
 from .connection import check_message, reply_to
 from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
 from .hub import ack_frame
+from .ideas import IDEA, MAX_SUMMARY
 from .outbox import Outbox
 from .state import ServerState
 from .supervision import Supervision
@@ -72,6 +73,7 @@ class OperatorSession:
             **Supervision(self.state, self.outbox, self.operator).handlers(),
             f.BOUNDARY: self.on_boundary,
             CHECK_BACK: self.on_check_back,
+            IDEA: self.on_idea,
         }
 
     def _held_conversation(self, frame: dict[str, Any]) -> int:
@@ -218,6 +220,20 @@ class OperatorSession:
         worker.usage(usage)
         # To every console of theirs, like the suggestions it replaces.
         await self.state.hub.channels.tell_operator(self.operator.id, suggestions)
+
+    async def on_idea(self, frame: dict[str, Any]) -> None:
+        """Visitor message ``seq`` asks for a feature: record the idea (``text``: its summary)."""
+        f.require(frame, f.FieldSpec("seq", int), f.FieldSpec("text", str, required=False))
+        cid = self._held_conversation(frame)
+        summary = frame.get("text")
+        if summary is not None and len(summary) > MAX_SUMMARY:
+            raise f.FrameError(f.INVALID_FIELD, f"text: at most {MAX_SUMMARY} characters")
+        recorded = await self.state.hub.ideas.heard(
+            cid, frame["seq"], operator_id=self.operator.id, summary=summary, language=None
+        )
+        if recorded is None:
+            raise f.FrameError(f.INVALID_FIELD, "seq: not a visitor message of this conversation")
+        await self.state.hub.channels.tell_operator(self.operator.id, recorded)
 
 
 async def _find_operator(state: ServerState, claims: TokenClaims) -> Any:

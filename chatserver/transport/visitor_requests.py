@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from chatserver.assistant import Assistant
 from chatserver.core import events as ev
@@ -59,6 +59,8 @@ class VisitorRequests:
         self._waiting = waiting
         self._suggestions = suggestions
         self._assistant = assistant
+        # Called after a visitor's join has replayed and said where things stand (ideas' news).
+        self.on_back: list[Callable[[Outbox, str, int | None, tuple[int, int] | None], Awaitable[None]]] = []
         # Per visitor while a conversation is being opened: the lock and how many hold or wait.
         self.locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
@@ -95,11 +97,13 @@ class VisitorRequests:
                 outbox.put(f.encode(f.closed_frame(conv.id)))
         if cid is None:
             await self._waiting.visitor_back(outbox, visitor_id, None, resume)
-            return
-        after = resume[1] if resume is not None and resume[0] == cid else 0
-        await self._relay.replay(outbox, cid, after)
-        await self._briefing.send_conversation_state(outbox, cid)
-        await self._waiting.visitor_back(outbox, visitor_id, cid, resume)
+        else:
+            after = resume[1] if resume is not None and resume[0] == cid else 0
+            await self._relay.replay(outbox, cid, after)
+            await self._briefing.send_conversation_state(outbox, cid)
+            await self._waiting.visitor_back(outbox, visitor_id, cid, resume)
+        for back in self.on_back:
+            await back(outbox, visitor_id, cid, resume)
 
     async def message(
         self, *, visitor_id: str, locale: str | None, customer_id: int | None, client_id: str, text: str

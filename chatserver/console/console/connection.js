@@ -158,6 +158,12 @@ function onFrame(frame) {
     case "message_left":
       onMessageLeft(frame);
       break;
+    case "idea_recorded": {
+      // The visitor's feature request is counted; they will be told first if it is planned.
+      const idea = frame.idea || {};
+      toast(`${frame.new ? "New idea" : "Idea counted"}: “${idea.summary}” (${idea.count} asked). They will hear first if it is planned.`);
+      break;
+    }
     case "error":
       onError(frame);
       break;

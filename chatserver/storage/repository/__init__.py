@@ -18,6 +18,7 @@ every function, record and error is re-exported here.
 - `customer_records`: orders, cases, profiles, ratings and pages from the shop feed and operators.
 - `customer_context`: the bounded reads beside the chat: context, history, transcripts.
 - `situations`: the operators' situation feedback and the models retrained from it.
+- `ideas`: visitors' ideas, who asked for them, and the news they are told.
 - `reports`: the team lead's report, aggregated in SQL.
 - `whispers`: supervisors' whispers to operators, kept apart from messages.
 - `tables`: the Core tables; `_common`: the helpers the modules share.
@@ -118,6 +119,18 @@ from .customer_records import (
     upsert_order,
 )
 from .health import ping_database
+from .ideas import (
+    IDEA,
+    IDEA_ASKER,
+    askers_to_tell,
+    list_ideas,
+    mark_idea_news_seen,
+    mark_told,
+    record_idea,
+    set_idea_status,
+    unseen_idea_news,
+    visitor_message,
+)
 from .messages import messages_after, store_messages
 from .operators import (
     create_operator,
@@ -201,6 +214,17 @@ from .tables import (
 from .whispers import StoredWhisper, add_whisper, whispers_for
 
 __all__ = [
+    # ideas
+    "IDEA",
+    "IDEA_ASKER",
+    "askers_to_tell",
+    "list_ideas",
+    "mark_idea_news_seen",
+    "mark_told",
+    "record_idea",
+    "set_idea_status",
+    "unseen_idea_news",
+    "visitor_message",
     # health
     "ping_database",
     # operators
