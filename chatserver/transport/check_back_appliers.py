@@ -16,9 +16,11 @@ from chatserver.core.effects import CheckBackDue, ReplyWritten
 from chatserver.mail import MailSender
 from chatserver.storage import repository as repo
 
+from . import frames as f
+
 log = logging.getLogger("chatserver.hub")
 
-CHECK_BACK_DUE = "check_back_due"  # → operator
+CHECK_BACK_DUE = f.CHECK_BACK_DUE  # named in frames.py with every other frame type
 REPLY_EMAIL_EVENT = "reply_email"
 
 

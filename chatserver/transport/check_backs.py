@@ -27,7 +27,7 @@ from .state import ServerState
 
 log = logging.getLogger("chatserver.hub")
 
-CHECK_BACK = "check_back"  # ← operator; → visitor and operator
+CHECK_BACK = f.CHECK_BACK  # named in frames.py with every other frame type
 MAX_IN_S = 14 * 24 * 3600
 
 

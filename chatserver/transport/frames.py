@@ -57,6 +57,11 @@ WATCH = "watch"  # ← supervisor: follow a live chat silently; → supervisor: 
 UNWATCH = "unwatch"  # ← supervisor: stop following it; → supervisor: the same, confirmed
 WHISPER = "whisper"  # ← supervisor; → the operator holding the chat and the supervisor's consoles
 TAKE_OVER = "take_over"  # ← supervisor: a transfer to themselves, accepted at once
+CHECK_BACK = "check_back"  # ← operator: "I'll find out" by a time; → visitor and operator
+CHECK_BACK_DUE = "check_back_due"  # → operator: the time promised is near
+IDEA = "idea"  # ← operator: visitor message ``seq`` asks for a feature (``text``: an optional summary)
+IDEA_RECORDED = "idea_recorded"  # → operator: it was counted
+IDEA_NEWS = "idea_news"  # → visitor, before the replay of a closed chat that holds news of their idea
 BOUNDARY = "boundary"  # ← operator: warn, cool_down or block an abusive visitor; → both: the step taken
 
 # --- error codes (stable) ------------------------------------------------------------------

@@ -27,9 +27,8 @@ from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-IDEA = "idea"  # ← operator: visitor message ``seq`` asks for a feature (``text``: an optional summary)
-IDEA_RECORDED = "idea_recorded"  # → operator: it was counted
-IDEA_NEWS = "idea_news"  # → visitor, before the replay of a closed chat that holds news of their idea
+# The frame names live with every other in frames.py; re-exported for the callers here.
+IDEA, IDEA_RECORDED, IDEA_NEWS = f.IDEA, f.IDEA_RECORDED, f.IDEA_NEWS
 MAX_SUMMARY = 300
 SHOWN_AT_ONCE = 3  # closed chats with news replayed on one visit, at most
 
