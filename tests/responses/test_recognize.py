@@ -55,13 +55,15 @@ def test_thanks_after_a_defect_report_ends_the_conversation() -> None:
     assert recognize(messages).situation == "ending"
 
 
-@pytest.mark.xfail(reason="learned model: 'what now?' after a defect reads as none (rule 9 says defect)")
+@pytest.mark.xfail(
+    strict=True, reason="learned model: 'what now?' after a defect reads as none (rule 9 says defect)"
+)
 def test_earlier_situation_survives_a_content_free_newer_message() -> None:
     assert recognize(["hi", "the mirror arrived shattered"]).situation == "defect"
     assert recognize(["the mirror arrived shattered", "what now?"]).situation == "defect"
 
 
-@pytest.mark.xfail(reason="learned model: unsure small talk leans to defect (0.45, unsure=True)")
+@pytest.mark.xfail(strict=True, reason="learned model: unsure small talk leans to defect (0.45, unsure=True)")
 def test_small_talk_is_no_situation() -> None:
     assert recognize(["the weather is lovely today, isn't it"]).situation is None
 
