@@ -8,7 +8,8 @@ the chats really take. For the queue waits after the warm-up it reports:
 * ``MAE first``: the mean absolute error of the first estimate each waiting visitor was shown;
 * ``oracle``: the same for the best possible first estimate (the median of sampled futures,
   knowing the true distribution, the pace and every chat's age), and ``ratio`` of the two;
-* ``covered``: the share of waits that ended inside the first range shown (low_s..high_s), and
+* ``covered``: the share of waits that ended inside the first range shown (low_ms..high_ms, the
+  range to the millisecond; low_s..high_s is it rounded out to whole seconds), and
   in brackets the same for the oracle's own 12th..92.5th percentile range (waits in one busy spell
   share their future, so even that range misses 80 % by a few points in a run of this length);
 * ``overran``: the share that lasted past the first promise (the range end), and ``announced``

@@ -106,7 +106,7 @@ class Wait:
     ended: float | None = None
     outcome: str | None = None  # served | returned | left
     shown: list[tuple[float, int]] = field(default_factory=list)
-    first_range: tuple[int, int] | None = None
+    first_range: tuple[float, float] | None = None  # seconds, to the millisecond as told
 
 
 @dataclass
@@ -192,8 +192,8 @@ class Simulation:
                 if self.oracle_samples and wait is not None and wait.kind == "queue" and not wait.shown:
                     self.oracle[id(wait)] = self.oracle_first(e.conversation_id, e.position)
                     self.oracle_ranges[id(wait)] = self.oracle_range
-                if wait is not None and not wait.shown and e.low_s is not None and e.high_s is not None:
-                    wait.first_range = (e.low_s, e.high_s)
+                if wait is not None and not wait.shown and e.low_ms is not None and e.high_ms is not None:
+                    wait.first_range = (e.low_ms / 1000, e.high_ms / 1000)
                 self.shown(e.conversation_id, e.estimated_wait_s)
             elif isinstance(e, TransferStarted):
                 chat = self.chats[e.conversation_id]

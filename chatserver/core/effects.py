@@ -33,6 +33,9 @@ class QueueUpdate:
     high_s: int | None = None
     kind: str = "queue"
     late: bool = False
+    # The range in milliseconds, as calibrated (low_s / high_s are it rounded out to the promise).
+    low_ms: int | None = None
+    high_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,13 +24,15 @@ WaitKey = tuple[str, object, int | None]
 
 
 def floored(estimate: Estimate) -> Estimate:
-    """The range as shown and promised: never ending before MIN_PROMISE_S nor before the estimate."""
+    """The promise: never ending before MIN_PROMISE_S nor before the estimate. The exact range
+    (``low_exact`` .. ``high_exact``) is left as calibrated: a wait of a fraction of a second is
+    told so in milliseconds even though the promise it holds is MIN_PROMISE_S."""
     if estimate.seconds is None:
         return estimate
     high = max(
         estimate.high if estimate.high is not None else estimate.seconds, estimate.seconds, MIN_PROMISE_S
     )
-    return Estimate(estimate.seconds, estimate.low, high)
+    return Estimate(estimate.seconds, estimate.low, high, estimate.low_exact, estimate.high_exact)
 
 
 @dataclass(frozen=True, slots=True)

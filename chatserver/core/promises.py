@@ -175,6 +175,8 @@ class WaitRule:
                 estimate.low,
                 estimate.high,
                 kind=kind,
+                low_ms=estimate.low_ms,
+                high_ms=estimate.high_ms,
                 late=True,
             )
         )
@@ -248,6 +250,8 @@ class WaitRule:
                     estimate.low,
                     estimate.high,
                     kind=kind,
+                    low_ms=estimate.low_ms,
+                    high_ms=estimate.high_ms,
                 )
             )
             self.promise(conv, kind, estimate, figures.position, now, out)

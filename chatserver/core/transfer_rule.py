@@ -226,6 +226,8 @@ class TransferRule:
                     estimate.low,
                     estimate.high,
                     kind="transfer",
+                    low_ms=estimate.low_ms,
+                    high_ms=estimate.high_ms,
                 )
             )
         expires = now + self.offer_s

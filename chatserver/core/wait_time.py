@@ -34,6 +34,7 @@ from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 # The range shown: about 80 % of waits end inside it, under 10 % after it.
@@ -62,10 +63,26 @@ class Estimate:
     seconds: int | None
     low: int | None = None
     high: int | None = None
+    # The range before it is rounded out to whole seconds: a wait of a fraction of a second can
+    # only be given a calibrated range in finer units (``low_ms`` / ``high_ms`` on the wire).
+    low_exact: float | None = None
+    high_exact: float | None = None
 
     @property
     def known(self) -> bool:
         return self.seconds is not None
+
+    @property
+    def low_ms(self) -> int | None:
+        """The low end in milliseconds (the whole-second one when no finer figure is known)."""
+        value = self.low_exact if self.low_exact is not None else self.low
+        return None if value is None or self.seconds is None else int(math.floor(value * 1000))
+
+    @property
+    def high_ms(self) -> int | None:
+        """The high end in milliseconds: the calibrated range end, at most the promise (``high``)."""
+        value = self.high_exact if self.high_exact is not None else self.high
+        return None if value is None or self.seconds is None else int(math.ceil(value * 1000))
 
 
 NO_ESTIMATE = Estimate(None, None, None)
@@ -353,22 +370,15 @@ class ReleaseModel:
         return self._fine
 
     def _poisson(self, k: int, p: float) -> float | None:
-        """The p-quantile of the k-th release, counting the first releases as a Poisson stream."""
+        """The p-quantile of the k-th release, counting the first releases as a Poisson stream: the
+        time their expected number reaches the Poisson mean at which k or more have happened with
+        probability p (interpolated on that number, which grows like a power of t from 0, not on
+        the probability, which levels off)."""
         step, lam = self._fine_grid()
-        curve = self._curves.get(-k)
-        if curve is None:
-            curve = []
-            for x in lam:
-                term = total = math.exp(-x)
-                for j in range(1, k):
-                    term *= x / j
-                    total += term
-                curve.append(max(1.0 - total, 0.0))
-            self._curves[-k] = curve
         coarse = self.step
         self.step = step
         try:
-            return self._solve(curve, p, power=True)
+            return self._solve(lam, poisson_mean_for(k, p), power=True)
         finally:
             self.step = coarse
 
@@ -423,6 +433,29 @@ class ReleaseModel:
         return span + max(x, 0.0)
 
 
+@lru_cache(maxsize=256)
+def poisson_mean_for(k: int, p: float) -> float:
+    """The mean of a Poisson count that is k or more with probability p (bisection; exact for k = 1)."""
+    if k <= 1:
+        return -math.log(1.0 - p)
+
+    def at_least_k(x: float) -> float:
+        term = total = math.exp(-x)
+        for j in range(1, k):
+            term *= x / j
+            total += term
+        return 1.0 - total
+
+    lo, hi = 0.0, k + 10.0 * math.sqrt(k) + 10.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if at_least_k(mid) < p:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
 def estimate_from(
     model: ReleaseModel | None,
     releases: int,
@@ -435,12 +468,13 @@ def estimate_from(
         return NO_ESTIMATE
     extra_high = extra_s if extra_high_s is None else extra_high_s
     if releases <= 0:
-        return Estimate(int(math.ceil(extra_s)), 0, int(math.ceil(extra_high)))
+        return Estimate(int(math.ceil(extra_s)), 0, int(math.ceil(extra_high)), 0.0, extra_high)
     seconds = model.quantile(releases, 0.5) + extra_s
     low = model.quantile(releases, LOW_QUANTILE)
-    high = model.quantile(releases, HIGH_QUANTILE) + extra_high
+    high = max(model.quantile(releases, HIGH_QUANTILE) + extra_high, low)
     point = int(seconds + 0.5)  # whole seconds, to the nearest: the least error for a median
-    return Estimate(point, min(int(low + 0.5), point), max(int(high + 0.5), point))
+    # The whole-second range is the exact one rounded outwards: the promise covers all of it.
+    return Estimate(point, min(math.floor(low), point), max(math.ceil(high), point), low, high)
 
 
 def estimate_wait(

@@ -171,6 +171,8 @@ class EffectAppliers:
             high_s=effect.high_s,
             kind=effect.kind,
             late=effect.late,
+            low_ms=effect.low_ms,
+            high_ms=effect.high_ms,
         )
         await self._channels.publish(visitor_channel(effect.visitor_id), frame)
 

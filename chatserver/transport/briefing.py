@@ -95,6 +95,8 @@ class Briefing:
                 low_s=figures.estimate.low,
                 high_s=figures.estimate.high,
                 kind="queue",
+                low_ms=figures.estimate.low_ms,
+                high_ms=figures.estimate.high_ms,
             )
             outbox.put(f.encode(frame))
             return

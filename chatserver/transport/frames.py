@@ -302,8 +302,13 @@ def queue_frame(
     high_s: int | None,
     kind: str,
     late: bool = False,
+    low_ms: int | None = None,
+    high_ms: int | None = None,
 ) -> dict[str, Any]:
-    """Where a waiting visitor stands; ``late`` only when the previous promise was about to break."""
+    """Where a waiting visitor stands; ``late`` only when the previous promise was about to break.
+
+    ``low_ms`` / ``high_ms`` are the calibrated range in milliseconds (a wait of a fraction of a
+    second has no honest range in whole seconds); ``high_s`` stays the promise."""
     frame: dict[str, Any] = {
         "type": QUEUE,
         "conversation_id": conversation_id,
@@ -311,6 +316,8 @@ def queue_frame(
         "estimated_wait_s": estimated_wait_s,
         "operators_online": operators_online,
         **wait_range(low_s, high_s),
+        "low_ms": low_ms,
+        "high_ms": high_ms,
         "kind": kind,
     }
     if late:
