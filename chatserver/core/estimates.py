@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .conversation import Conversation
+from .pace import slowed
 from .queue import WaitingQueue
 from .roster import OperatorState, Roster
 from .transfer import Transfer
@@ -103,11 +104,13 @@ class Estimator:
 
     def release_model(self, key: WaitKey, now: float) -> ReleaseModel | None:
         """When the eligible slots free: every slot with the age of its chat (a free one is about to
-        take a chat from the line, age 0), the team's handle times, the chats that cut in."""
+        take a chat from the line, age 0), the team's handle times (slower if the chats in progress
+        are clearly too old for them), the chats that cut in."""
         eligible = self.eligible(key)
         if not eligible:
             return None
         ages: list[float] = []
+        free = 0
         for op in eligible:
             held = 0
             for cid in op.chats:
@@ -115,9 +118,11 @@ class Estimator:
                 if conv is not None and conv.assigned_at is not None and held < op.capacity:
                     ages.append(max(now - conv.assigned_at, 0.0))
                     held += 1
-            ages.extend([0.0] * max(op.capacity - held, 0))
+            free += max(op.capacity - held, 0)
         team = key[1] if key[0] == "team" and isinstance(key[1], str) else None
-        return ReleaseModel(ages, self.handle_time.model(team), self.cut_ins.rate(now))
+        # The chats in progress show a slowdown before the finished ones do (chatserver/core/pace.py).
+        handle = slowed(self.handle_time.model(team), ages)
+        return ReleaseModel(ages + [0.0] * free, handle, self.cut_ins.rate(now))
 
     def estimate_for(
         self,

@@ -283,6 +283,7 @@ class ReleaseModel:
         self._groups = Counter(min(int(a / h + 0.5), max_j) for a in ages)
         self._handle = handle
         self._fine: tuple[float, list[float]] | None = None
+        self._fine_pmf: list[list[float]] = []
         for j, count in self._groups.items():
             left = 1.0 - table[j]
             if left < 1e-12:
@@ -352,13 +353,16 @@ class ReleaseModel:
 
     def _fine_grid(self) -> tuple[float, list[float]]:
         """The expected number of first releases on a grid fine enough for the next few of many
-        slots (refills are rare that soon): its step and values, from exact residual lives."""
+        slots (refills are rare that soon): its step and values, from exact residual lives; and
+        the exact distribution of that number below ``POISSON_RELEASES`` (each slot frees or not:
+        a Poisson-binomial count, narrower than a Poisson one of the same mean)."""
         if self._fine is None:
             reach = min(float(2 * POISSON_RELEASES + 4), 0.75 * self.slots)
             end = self._solve(self.first_mean, reach) or len(self.mean) * self.step
             step = max(end / FINE_POINTS, 1e-6)
             handle, h = self._handle, self.step
             lam = [0.0] * (FINE_POINTS + 1)
+            pmf = [[1.0] + [0.0] * (POISSON_RELEASES - 1) for _ in range(FINE_POINTS + 1)]
             for j, count in self._groups.items():
                 age = j * h
                 base = handle.cdf(age)
@@ -366,21 +370,52 @@ class ReleaseModel:
                 for g in range(1, FINE_POINTS + 1):
                     q = (handle.cdf(age + g * step) - base) / left if left > 1e-12 else 1.0
                     lam[g] += count * (-math.log(1.0 - q) if q < 1.0 else 745.0)
+                    dist = pmf[g]
+                    for _ in range(count):
+                        for n in range(POISSON_RELEASES - 1, 0, -1):
+                            dist[n] = dist[n] * (1.0 - q) + dist[n - 1] * q
+                        dist[0] *= 1.0 - q
             self._fine = (step, lam)
+            self._fine_pmf = pmf
         return self._fine
 
     def _poisson(self, k: int, p: float) -> float | None:
-        """The p-quantile of the k-th release, counting the first releases as a Poisson stream: the
-        time their expected number reaches the Poisson mean at which k or more have happened with
-        probability p (interpolated on that number, which grows like a power of t from 0, not on
-        the probability, which levels off)."""
+        """The p-quantile of the k-th release from the first releases of many slots.
+
+        The next one (k = 1) is where their expected number (the summed hazards, growing like a
+        power of t from 0) reaches ``-log(1 - p)``: exact. For k > 1 the probability that k or more
+        have freed comes from the exact count; it levels off, so it is interpolated after mapping
+        it to the Poisson mean with the same probability (which grows like the expected number)."""
         step, lam = self._fine_grid()
-        coarse = self.step
-        self.step = step
-        try:
-            return self._solve(lam, poisson_mean_for(k, p), power=True)
-        finally:
-            self.step = coarse
+        if k == 1:
+            coarse = self.step
+            self.step = step
+            try:
+                return self._solve(lam, poisson_mean_for(1, p), power=True)
+            finally:
+                self.step = coarse
+        curve = self._curves.get(-k)
+        if curve is None:
+            curve = [max(1.0 - sum(dist[:k]), 0.0) for dist in self._fine_pmf]
+            for g in range(1, len(curve)):
+                curve[g] = max(curve[g], curve[g - 1])
+            self._curves[-k] = curve
+        g = bisect_left(curve, p)
+        if g > len(curve) - 1:
+            return None
+        if g == 0:
+            return 0.0
+        target = poisson_mean_for(k, p)
+        hi = _poisson_mean(k, curve[g])
+        if g == 1:
+            nxt = _poisson_mean(k, curve[2]) if len(curve) > 2 else 0.0
+            beta = math.log(nxt / hi) / math.log(2.0) if nxt > hi > 0 else 1.0
+            return step * (target / hi) ** (1.0 / beta) if hi > 0 else step
+        lo = _poisson_mean(k, curve[g - 1])
+        if lo > 0 and hi > lo:
+            frac = math.log(target / lo) / math.log(hi / lo)
+            return (g - 1) * step * (g / (g - 1)) ** frac
+        return g * step
 
     def quantile(self, k: int, p: float) -> float:
         """The p-quantile of the time until the k-th release from now (k >= 1), widened by the
@@ -433,9 +468,9 @@ class ReleaseModel:
         return span + max(x, 0.0)
 
 
-@lru_cache(maxsize=256)
-def poisson_mean_for(k: int, p: float) -> float:
+def _poisson_mean(k: int, p: float) -> float:
     """The mean of a Poisson count that is k or more with probability p (bisection; exact for k = 1)."""
+    p = min(max(p, 0.0), 1.0 - 1e-12)
     if k <= 1:
         return -math.log(1.0 - p)
 
@@ -446,14 +481,20 @@ def poisson_mean_for(k: int, p: float) -> float:
             total += term
         return 1.0 - total
 
-    lo, hi = 0.0, k + 10.0 * math.sqrt(k) + 10.0
-    for _ in range(60):
+    lo, hi = 0.0, k + 10.0 * math.sqrt(k) + 40.0
+    for _ in range(50):
         mid = (lo + hi) / 2
         if at_least_k(mid) < p:
             lo = mid
         else:
             hi = mid
     return (lo + hi) / 2
+
+
+@lru_cache(maxsize=256)
+def poisson_mean_for(k: int, p: float) -> float:
+    """`_poisson_mean` for the few quantiles asked for again and again."""
+    return _poisson_mean(k, p)
 
 
 def estimate_from(
