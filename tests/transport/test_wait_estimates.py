@@ -59,6 +59,8 @@ async def test_estimates_follow_short_chats_within_three_finished_chats(start_se
     waiting, told = await queued_behind(server)
     assert 1 <= told["estimated_wait_s"] <= 3 * CHAT_S, told
     assert told["low_s"] <= told["estimated_wait_s"] <= told["high_s"] <= 6 * CHAT_S, told
+    # The same range to the millisecond, inside the whole-second one (the promise covers all of it).
+    assert told["low_s"] * 1000 <= told["low_ms"] < told["high_ms"] <= told["high_s"] * 1000, told
 
     # The console shows the operator what the visitor was told.
     queue = (await server.http.get("/api/queue", headers={"Authorization": f"Bearer {token}"})).json()
