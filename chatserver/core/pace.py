@@ -7,10 +7,11 @@ in a slot at any moment follows the *equilibrium* distribution of the handle tim
 ``S(a) / mean``, with ``S`` the chance a chat lasts longer than ``a``), so each age is a censored
 observation: "this chat has lasted at least that long". When the ages are too old for the model
 (a one-sided test on ``-log P(age > a)``, exponential with mean 1 under the model, capped so that
-one chat of a rare length is not a change of pace) the centre of the log-normal is moved to where
-the ages are as old as expected, and the uncertainty of that fit joins the model's. Slots that were idle before their chat make ages younger, never older, so
-a quiet team cannot set this off; a faster pace is left to the finished chats (they show it
-first). Pure functions of the model and the ages: no clock, no state.
+one chat of a rare length is not a change of pace) the centre of the log-normal moves towards the
+one at which the ages are as old as expected, weighed against how sure the finished chats'
+history is. Slots that were idle before their chat make ages younger, never older, so a quiet
+team cannot set this off; a faster pace is left to the finished chats (they show it first).
+Pure functions of the model and the ages: no clock, no state.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from chatserver.core.estimates import MIN_PROMISE_S, floored
-from chatserver.core.pace import MIN_AGES, older_than, slowed, slowdown_z
+from chatserver.core.pace import MIN_AGES, older_than, slowdown_z, slowed
 from chatserver.core.wait_time import LogNormal, ReleaseModel, estimate_wait, poisson_mean_for
 
 
