@@ -16,7 +16,9 @@ other write (pings, pongs, the close) drains first.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from typing import Any
 
 import uvicorn
@@ -27,9 +29,43 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.exceptions import InvalidState
 
 HIGH_WATER = 16
+READ_CHUNK = 64 * 1024
 LOW_WATER = 4
 # On shutdown a socket has this long to answer what it took and close with 1001 itself.
 GOING_AWAY_S = 10.0
+
+
+class _Inbox:
+    """What uvicorn's ``asyncio.Queue`` of received events is used for, in a deque and a future.
+
+    Every idle socket holds one; an empty asyncio.Queue is three deques and an Event.
+    """
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        return self._items.popleft()
 
 
 class BufferedWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -73,10 +109,22 @@ class BufferedWebSocketProtocol(WebSocketsSansIOProtocol):
             self.read_paused = True
             self.transport.pause_reading()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox()  # type: ignore[assignment]
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        # Each read allocates this much before shrinking to what came: 256 KiB by default,
+        # which fragments the heap of a process holding thousands of idle sockets.
+        transport.max_size = READ_CHUNK
+
     async def send(self, message: ASGISendEvent) -> None:
         """A data frame joins this loop turn's write; everything else goes through uvicorn."""
         if message["type"] != "websocket.send" or not self.handshake_complete or self.close_sent:
             await super().send(message)
+            if self.handshake_complete:  # the handshake's request and response are not needed again
+                self.request = self.response = None  # type: ignore[assignment]
             return
         if self.initial_response is not None:
             await super().send(message)
