@@ -6,7 +6,8 @@ visitor, ``o:<n>`` for an operator); each visitor's first message routes the
 chat to the least-loaded online operator (``--capacity`` chats each), and every
 visitor message is decoded, stamped (seq, message_id, ts), re-encoded, acked to
 the visitor and sent as a ``message`` frame to both participants, like the real
-server does. ``GET /healthz`` answers 200.
+server does. An operator's ``message`` (the closed-loop phase) takes the same way back:
+stamped, acked to the operator, sent to both. ``GET /healthz`` answers 200.
 
 Run: ``python bench/_relay_bare.py --port P [--host 127.0.0.1] [--capacity 50]``.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -156,6 +158,35 @@ async def _visitor(relay: Relay, ws: ServerConnection) -> None:
         relay.waiting.remove(conv)
 
 
+async def _operator_message(op: Operator, frame: dict[str, Any]) -> None:
+    """Stamp an operator's message, ack it, send it to both sides of its chat."""
+    conv = next((c for c in op.chats if c.id == frame.get("conversation_id")), None)
+    client_id = frame.get("client_id")
+    if conv is None:
+        await _send(op.ws, {"type": "error", "code": "not_assigned", "message": "", "client_id": client_id})
+        return
+    conv.seq += 1
+    message_id = next(_ids)
+    out = json.dumps(
+        {
+            "type": "message",
+            "conversation_id": conv.id,
+            "message_id": message_id,
+            "seq": conv.seq,
+            "sender": "operator",
+            "text": frame.get("text", ""),
+            "ts": time.time(),
+            "client_id": client_id,
+            "author": {"name": op.name, "title": "Bench"},
+        }
+    )
+    await _send(op.ws, {"type": "ack", "client_id": client_id, "message_id": message_id, "seq": conv.seq})
+    with contextlib.suppress(ConnectionClosed):
+        await op.ws.send(out)
+    with contextlib.suppress(ConnectionClosed):
+        await conv.visitor.send(out)
+
+
 async def _operator(relay: Relay, ws: ServerConnection, name: str) -> None:
     op = Operator(ws, name)
     relay.operators.append(op)
@@ -167,6 +198,8 @@ async def _operator(relay: Relay, ws: ServerConnection, name: str) -> None:
             if kind == "status":
                 op.online = frame.get("status") == "online"
                 await relay.drain_waiting()
+            elif kind == "message":
+                await _operator_message(op, frame)
             elif kind == "close":
                 for conv in list(op.chats):
                     if conv.id == frame.get("conversation_id"):

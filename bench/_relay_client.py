@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from _relay_closed import window as closed_window
 from _relay_net import http_json
 from _relay_peers import Operator, Visitor
 
@@ -62,6 +63,10 @@ class Worker:
         self.t0_ns = 1 << 62
         self.t1_ns = 1 << 62
         self.saturating = self.phase == "saturate"
+        self.closed = self.phase == "closed"
+        self.rtt = array("q")  # closed loop: round trips
+        self.rt_window = 0
+        self.op_sent = 0
         self.inflight: int = cfg.get("inflight", 4)
         fill = max(0, cfg.get("text_bytes", 100) - 48)
         self.pad = "x" * fill
@@ -338,6 +343,7 @@ class Worker:
         self.lat.tofile(open(prefix + ".lat", "wb"))  # noqa: SIM115
         self.ack_lat.tofile(open(prefix + ".ack", "wb"))  # noqa: SIM115
         self.hs_lat.tofile(open(prefix + ".hs", "wb"))  # noqa: SIM115
+        self.rtt.tofile(open(prefix + ".rtt", "wb"))  # noqa: SIM115
         sent = sum(max(0, v.next_n - 1) for v in self.visitors if v.assigned)
         lost = sum(max(0, v.next_n - 1 - max(self.recv[v.chat], 0)) for v in self.visitors if v.assigned)
         return {
@@ -346,6 +352,7 @@ class Worker:
             "sent": sent,
             "sent_window": self.sent_window,
             "acks_window": self.acks_window,
+            "rt_window": self.rt_window,
             "recv_window": self.recv_window,
             "delivered": self.delivered,
             "lost": lost,
@@ -401,7 +408,10 @@ async def amain() -> None:
         await w.finish()
         emit("done", **summary)
         return
-    await w.window(float(cmd[1]))
+    if w.closed:
+        await closed_window(w, float(cmd[1]), cpu_s)
+    else:
+        await w.window(float(cmd[1]))
     emit("drained")
     await command()  # finish
     w.holding = False

@@ -7,6 +7,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from _relay_closed import operator_answer, visitor_answered
 from _relay_net import WSClient, ws_connect
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class Visitor(Peer):
         self.win_acks = 0
         self.assigned = False
         self.assigned_ns = 0
+        self.answered = -1  # closed loop: the last message number the operator answered
         self.prefix = f"{w.run:08x}-{chat >> 16:04x}-{chat & 0xFFFF:04x}-0000-"
         self.head = f"bench {chat} "
 
@@ -141,6 +143,8 @@ class Visitor(Peer):
                     self.send_next()
             return
         if kind == "message":
+            if w.closed and f.get("sender") == "operator":
+                visitor_answered(self, f.get("text") or "")
             return
         if kind == "assigned":
             if not self.assigned:
@@ -167,6 +171,8 @@ class Operator(Peer):
         f = loads(raw)
         kind = f.get("type")
         if kind != "message":
+            if kind == "ack" and self.w.closed:
+                return
             if kind == "assigned":
                 self.convs.append(f.get("conversation_id"))
             self.other(f, raw)
@@ -187,6 +193,8 @@ class Operator(Peer):
                 self.seqs[conv] = seq
         text = f.get("text") or ""
         if f.get("sender") != "visitor" or not text.startswith("bench "):
+            if w.closed and f.get("sender") == "operator":
+                return  # its own answer, echoed
             w.frames[f"operator:message:{f.get('sender')}"] += 1
             return
         parts = text.split(" ", 4)
@@ -203,6 +211,8 @@ class Operator(Peer):
         else:
             w.dup_msgs += 1
             return
+        if w.closed:
+            operator_answer(self, conv, chat, n)
         if n and sent >= w.t0_ns:
             w.delivered += 1
             w.lat.append(now - sent)

@@ -92,7 +92,7 @@ def split(n: int, parts: int) -> list[tuple[int, int]]:
 
 async def run_phase(t: Target, phase: str, args: argparse.Namespace, tmp: Path, procs: int) -> dict[str, Any]:
     """Run one phase against one target; return merged figures."""
-    chats = args.idle if phase == "idle" else args.chats
+    chats = {"idle": args.idle, "closed": getattr(args, "closed", 0)}.get(phase, args.chats)
     ops = t.operators
     shm_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else tmp
     shm = shm_dir / f"relaybench-{os.getpid()}-{phase}-{t.mode}"
@@ -229,7 +229,7 @@ def merge(res: dict[str, Any], done: list[dict[str, Any]], tmp: Path, phase: str
     keys = (
         "visitors sent sent_window acks_window recv_window delivered lost dup_msgs seq_gaps "
         "seq_dups unexpected_closes closed_frames stalled oldest_ns write_backlog "
-        "max_stalled_at_once deflate_sockets cross_chats"
+        "max_stalled_at_once deflate_sockets cross_chats rt_window"
     ).split()
     for k in keys:
         vals = [d.get(k, 0) for d in done]
@@ -250,7 +250,7 @@ def merge(res: dict[str, Any], done: list[dict[str, Any]], tmp: Path, phase: str
     res["samples"] = samples[:8]
     res["client_cpu"] = [d["cpu_window"] for d in done]
     res["chat_acks"] = sorted(a for d in done for a in d.get("chat_acks", []))
-    for kind in ("lat", "ack", "hs"):
+    for kind in ("lat", "ack", "hs", "rtt"):
         pooled = array("q")
         for p in range(len(done)):
             pooled.extend(load(tmp / f"res-{phase}-{mode}-{p}.{kind}"))

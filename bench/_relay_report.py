@@ -13,6 +13,8 @@ import os
 from array import array
 from typing import Any
 
+from _relay_closed import report as closed_report
+
 
 def out(line: str) -> None:
     """Print one result line now."""
@@ -62,7 +64,7 @@ def error_count(res: dict[str, Any]) -> int:
 
 def report(res: dict[str, Any], args: argparse.Namespace) -> None:
     """Print the figures of one phase run."""
-    name = {"paced": "paced", "saturate": "saturated", "idle": "idle"}[res["phase"]]
+    name = {"paced": "paced", "saturate": "saturated", "idle": "idle", "closed": "closed loop"}[res["phase"]]
     tag = f"{name} [{res['target']}]"
     if "failure" in res:
         out(f"{tag}: FAILED: {res['failure']}")
@@ -71,7 +73,9 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
                 out("  client log: " + log.replace("\n", "\n  client log: "))
         return
     d = args.duration
-    if res["phase"] == "idle":
+    if res["phase"] == "closed":
+        closed_report(res, args, out, pct, ms)
+    elif res["phase"] == "idle":
         sockets = 2 * res["chats"]
         rss = res.get("rss_held")
         before = res.get("rss_before")

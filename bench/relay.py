@@ -13,6 +13,9 @@ Phases (each bounded in time):
   one of its messages has been in flight for more than 1 s.
 * ``--saturate``: every visitor keeps ``--inflight`` unacked messages in flight;
   persisted msgs/s = acks/s; the same load on the bare relay gives the ratio.
+* ``--closed [C]``: C chats (default 200) in a closed loop: the operator answers each
+  visitor message when it arrives, the visitor sends the next when the answer arrives
+  (bench/_relay_closed.py); round trips/s, round-trip latency, stalled chats.
 * ``--idle N``: N idle chats (N visitor + N operator sockets) held for
   ``--duration`` s; sockets held, errors, server RSS.
 
@@ -45,9 +48,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from _relay_closed import ratio as closed_ratio
 from _relay_phase import run_phase
 from _relay_procstats import nofile_limit
-from _relay_report import out, report
+from _relay_report import out, pct, report
 from _relay_server import ORIGIN, Target, attach_real, start_bare, start_real, stop
 
 
@@ -63,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--no-paced", action="store_true", help="skip the paced phase")
     ap.add_argument("--saturate", action="store_true", help="run the saturation phase")
     ap.add_argument("--inflight", type=int, default=4, help="saturated: unacked msgs per visitor")
+    ap.add_argument(
+        "--closed", type=int, nargs="?", const=200, default=0, metavar="C", help="closed loop of C chats"
+    )
     ap.add_argument("--idle", type=int, default=0, metavar="N", help="hold N idle chats")
     ap.add_argument(
         "--client-procs",
@@ -101,12 +108,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def amain(args: argparse.Namespace) -> int:
     """Start servers, run the phases, print, stop servers."""
     phases = ([] if args.no_paced else ["paced"]) + (["saturate"] if args.saturate else [])
+    phases += ["closed"] if args.closed > 0 else []
     if args.idle > 0:
         phases.append("idle")
     if not phases:
         out("nothing to run (all phases disabled)")
         return 2
-    n_ops = args.operators or max(1, math.ceil(args.chats / args.capacity))
+    busiest = max(args.chats if set(phases) - {"closed"} else 0, args.closed)
+    n_ops = args.operators or max(1, math.ceil(busiest / args.capacity))
     base = args.client_procs or 1
     idle_procs = max(args.client_procs or 2, math.ceil(2 * args.idle / 9000))
     tmp = Path(tempfile.mkdtemp(prefix="relaybench-"))
@@ -140,6 +149,8 @@ async def amain(args: argparse.Namespace) -> int:
                 if "failure" in res:
                     args.keep = True
             real, bare = results.get("real"), results.get("bare")
+            if phase == "closed" and real and bare and "failure" not in real | bare:
+                closed_ratio(real, bare, args, out, pct)
             if phase == "saturate" and real and bare and "failure" not in real | bare:
                 r, b = real["acks_window"], bare["acks_window"]
                 ratio = r / b if b else float("nan")

@@ -195,11 +195,20 @@ class Assistant:
             return [], None
         sent = text.strip()
         best, best_ratio = None, 0.0
+        # The reply is indexed once; each offer's cheap upper bounds come before the full
+        # comparison, which is quadratic and ran on every operator message (a short reply
+        # to a long offer never needs it).
+        matcher = difflib.SequenceMatcher(None, "", sent)
         for offer in notes.offers:
             if _same_but_for_slots(offer.text, sent):
                 best, best_ratio = offer, 1.0
                 break
-            ratio = difflib.SequenceMatcher(None, offer.text, sent).ratio()
+            matcher.set_seq1(offer.text)
+            if not _may_beat(matcher.real_quick_ratio(), best_ratio) or not _may_beat(
+                matcher.quick_ratio(), best_ratio
+            ):
+                continue
+            ratio = matcher.ratio()
             if ratio > best_ratio:
                 best, best_ratio = offer, ratio
         if best is None or best_ratio < EDITED_SIMILARITY:
@@ -262,6 +271,11 @@ def _feedback(conversation_id: int, seq: int, seen: Recognized, label: str, sour
 
 
 _SLOT_MARKER = re.compile(r"\[\[[^\]]+\]\]")
+
+
+def _may_beat(bound: float, best: float) -> bool:
+    """Whether a similarity at most ``bound`` could still count and beat ``best``."""
+    return bound >= EDITED_SIMILARITY and bound > best
 
 
 def _same_but_for_slots(offered: str, sent: str) -> bool:

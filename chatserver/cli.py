@@ -113,6 +113,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         max_frame_bytes=settings.max_frame_bytes,
         log_level=args.log_level,
         json_logs=settings.log_format == "json",
+        access_log=args.access_log,
     )
     # uvicorn shuts down gracefully on SIGTERM (stops accepting, sockets answer what they took
     # and close with 1001, then the lifespan flushes the writer), then raises the signal again
@@ -217,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     levels = ["critical", "error", "warning", "info", "debug"]
     serve.add_argument("--log-level", default="info", choices=levels)
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every HTTP request and every websocket opened and closed (off: not on the hot path)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     operator = sub.add_parser("operator", help="manage operator accounts")

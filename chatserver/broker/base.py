@@ -10,6 +10,22 @@ from contextlib import AbstractAsyncContextManager
 OnMessage = Callable[[str], None]
 
 
+class _NoQueue(asyncio.Queue[str | None]):
+    """The queue of a callback subscription: never filled, shared, nearly empty."""
+
+    def __init__(self) -> None:  # no deques, no event
+        pass
+
+    def qsize(self) -> int:
+        return 0
+
+    def put_nowait(self, item: str | None) -> None:
+        pass
+
+
+_NO_QUEUE = _NoQueue()
+
+
 class Subscription:
     """The messages of one channel for one consumer.
 
@@ -27,7 +43,9 @@ class Subscription:
 
     def __init__(self, channel: str, on_message: OnMessage | None = None) -> None:
         self.channel = channel
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        # A queue only for a consumer that iterates: an empty asyncio.Queue is about 1.5 KiB,
+        # held by every idle socket's channel otherwise.
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue() if on_message is None else _NO_QUEUE
         self._closed = False
         self._on_message = on_message
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 SendText = Callable[[str], Awaitable[None]]
@@ -38,7 +39,10 @@ class Outbox:
     ) -> None:
         self._send = send
         self._close = close
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        # A deque and one future, not an asyncio.Queue: every idle socket holds one (a Queue is
+        # three deques and an Event, about 2 KiB empty).
+        self._queue: deque[str | None] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
         self._max_frames = max_frames
         self._max_chars = max_chars
         self.queued_chars = 0
@@ -58,19 +62,27 @@ class Outbox:
         if self.closed:
             return
         self.queued_chars += len(text)
-        if self._queue.qsize() >= self._max_frames or self.queued_chars > self._max_chars:
+        if len(self._queue) >= self._max_frames or self.queued_chars > self._max_chars:
             self._overflow()
             return
-        self._queue.put_nowait(text)
+        self._push(text)
+
+    def _push(self, item: str | None) -> None:
+        self._queue.append(item)
+        wakeup = self._wakeup
+        if wakeup is not None:
+            self._wakeup = None
+            if not wakeup.done():
+                wakeup.set_result(None)
 
     @property
     def queued_frames(self) -> int:
-        return self._queue.qsize()
+        return len(self._queue)
 
     def _overflow(self) -> None:
         """Too much unsent: drop it all, close the socket with 1008, wake the reader."""
         self.closed = self.overflowed = True
-        self._queue = asyncio.Queue()
+        self._queue.clear()
         self.queued_chars = 0
         if self._sender is not None:
             self._sender.cancel()  # most likely waiting for the socket to drain, which it will not
@@ -133,7 +145,11 @@ class Outbox:
         """Send queued frames until ``stop``; a failed send ends the loop (the reader sees the close)."""
         queue = self._queue
         while True:
-            text = await queue.get()
+            if not queue:
+                self._wakeup = asyncio.get_running_loop().create_future()
+                await self._wakeup
+                continue
+            text = queue.popleft()
             if text is None:
                 return
             self.queued_chars -= len(text)
@@ -145,7 +161,7 @@ class Outbox:
 
     def stop(self) -> None:
         self.closed = True
-        self._queue.put_nowait(None)
+        self._push(None)
 
     async def close(self, code: int, reason: str) -> None:
         self.stop()
