@@ -80,6 +80,7 @@ ADMIN_ASSETS = (
     "admin/forms.js",
     "admin/hold.js",
     "admin/ideas.js",
+    "admin/safety.js",
     "admin/library.js",
     "admin/operators.js",
     "admin/replies.js",
