@@ -50,6 +50,7 @@ CONSOLE_ASSETS = (
     "ui.css",
     "icon.svg",
     "console/banners.js",
+    "console/boundary.js",
     "console/chatlist.js",
     "console/chats.js",
     "console/chatview.js",
