@@ -49,7 +49,9 @@ async def list_cool_downs(request: Request, access: Access) -> Response:
     """The cool-downs in force now, as every process's core holds them."""
     state = access.state
     in_force = state.hub.engine.cool_downs_in_force(state.clock())
-    items = [{"visitor_id": vid, "until": until} for vid, until in sorted(in_force.items(), key=lambda i: i[1])]
+    items = [
+        {"visitor_id": vid, "until": until} for vid, until in sorted(in_force.items(), key=lambda i: i[1])
+    ]
     return JSONResponse({"cool_downs": items})
 
 

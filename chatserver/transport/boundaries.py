@@ -41,7 +41,9 @@ WARN_REPLY = "hater.boundary"  # the library reply the warning is
 MAX_REASON = 500
 
 
-def boundary_frame(conversation_id: int | None, step: str, text: str, until: float | None = None) -> dict[str, Any]:
+def boundary_frame(
+    conversation_id: int | None, step: str, text: str, until: float | None = None
+) -> dict[str, Any]:
     frame: dict[str, Any] = {
         "type": f.BOUNDARY,
         "conversation_id": conversation_id,

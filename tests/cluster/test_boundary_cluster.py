@@ -47,7 +47,9 @@ async def test_a_cool_down_and_a_block_given_on_one_process_hold_on_the_other(
             await back.next()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4410
     for node in (0, 1):
-        again = await cluster[node].http.post("/api/visitor/sessions", json={"visitor_id": session["visitor_id"]})
+        again = await cluster[node].http.post(
+            "/api/visitor/sessions", json={"visitor_id": session["visitor_id"]}
+        )
         assert again.status_code == 403 and again.json()["error"]["code"] == "visitor_blocked"
     await operator.close()
     await supervisor.close()

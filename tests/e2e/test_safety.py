@@ -74,7 +74,9 @@ async def test_warning_cool_down_block_in_the_widget_then_an_admin_unblocks(
     await expect(visitor.composer).to_be_disabled()
     await expect(notice).to_have_attribute("data-step", "cool")
     await expect(notice).to_contain_text(re.compile(r"You can write again at \d\d:\d\d"))
-    await expect(visitor.composer).to_have_attribute("placeholder", re.compile(r"You can write again at \d\d:\d\d"))
+    await expect(visitor.composer).to_have_attribute(
+        "placeholder", re.compile(r"You can write again at \d\d:\d\d")
+    )
     await expect(notice).to_contain_text(re.compile(r"0:0\d left"))
     await visitor.shot("widget-cool-down")
     await expect(visitor.composer).to_be_enabled(timeout=15_000)

@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 from chatserver.settings import Settings
 from chatserver.storage import repository as repo
 
-from .conftest import Server, ServerFactory, run_server
+from .conftest import Client, Server, ServerFactory, run_server
 from .test_boundaries import assigned_chat, steps
 
 
@@ -42,7 +42,7 @@ async def test_a_cool_down_outlives_a_restart_of_the_server(tmp_path: Path) -> N
         assert again.unread("boundary") == []
 
 
-async def supervisor(server: Server, name: str = "Sue") -> tuple[int, object]:
+async def supervisor(server: Server, name: str = "Sue") -> tuple[int, Client]:
     sid, token = await server.add_operator(name, role="supervisor")
     return sid, await server.operator(token, status=None)
 
@@ -53,7 +53,9 @@ async def test_supervisors_are_told_of_a_cool_down_and_a_block_with_who_and_why(
     server = await start_server()
     _sid, sue = await supervisor(server)
     operator, visitor, cid, data = await assigned_chat(server)
-    anna_id = (await server.state.writer.read(repo.get_conversation, conversation_id=cid)).operator_id
+    stored = await server.state.writer.read(repo.get_conversation, conversation_id=cid)
+    assert stored is not None
+    anna_id = stored.operator_id
 
     await operator.send({"type": "boundary", "conversation_id": cid, "step": "warn"})
     await operator.expect("boundary", step="warn")
