@@ -91,6 +91,7 @@ async def test_warning_cool_down_block_in_the_widget_then_an_admin_unblocks(
     await expect(notice).to_contain_text("cannot be reopened")
     await expect(visitor.composer).to_be_disabled()
     await expect(visitor.find(".conn")).to_be_hidden()
+    await expect(visitor.find(".stars")).to_have_count(0)  # a blocked visitor is not asked to rate
     await visitor.shot("widget-blocked")
 
     # A new tab, and a new device of the same signed-in customer: the same notice, no new chat.
