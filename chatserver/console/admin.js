@@ -1,5 +1,5 @@
 // Admin pages: the reply library (per situation and language, live preview, versions, import and
-// export), operators and teams, the hold messages, the assistant's learning, the reports and the ideas heard.
+// export), operators and teams, the hold messages, the assistant's learning, the reports, the ideas heard and the abusive visitors.
 // Remote text only ever goes through textContent or form values. This entry signs in, draws the frame and routes between the pages
 // in admin/.
 
@@ -13,6 +13,7 @@ import { showHold } from "./admin/hold.js";
 import { showAssistant } from "./admin/assistant.js";
 import { showReports } from "./admin/reports.js";
 import { showIdeas } from "./admin/ideas.js";
+import { showSafety } from "./admin/safety.js";
 
 function boot() {
   const session = loadSession(SESSION_KEY) || adoptConsoleSession();
@@ -45,7 +46,7 @@ function buildLayout() {
   app.className = "admin";
   ui.nav = {};
   const nav = h("nav", { class: "side-nav", "aria-label": "Admin sections" },
-    [["replies", "Reply library", "Replies"], ["operators", "Operators", "Operators"], ["teams", "Teams", "Teams"], ["hold", "Hold messages", "Hold"], ["assistant", "Assistant", "Assistant"], ["reports", "Reports", "Reports"], ["ideas", "Ideas heard", "Ideas"]].map(([id, label, short]) => {
+    [["replies", "Reply library", "Replies"], ["operators", "Operators", "Operators"], ["teams", "Teams", "Teams"], ["hold", "Hold messages", "Hold"], ["assistant", "Assistant", "Assistant"], ["reports", "Reports", "Reports"], ["ideas", "Ideas heard", "Ideas"], ["safety", "Abusive visitors", "Blocks"]].map(([id, label, short]) => {
       const link = h("a", { href: "#" + id, class: "nav-link", dataset: { view: id } }, h("span", { class: "long", text: label }), h("span", { class: "short", text: short }));
       ui.nav[id] = link;
       return link;
@@ -62,7 +63,7 @@ function buildLayout() {
 
 function route() {
   const view = (location.hash || "#replies").slice(1);
-  state.view = ["replies", "operators", "teams", "hold", "assistant", "reports", "ideas"].includes(view) ? view : "replies";
+  state.view = ["replies", "operators", "teams", "hold", "assistant", "reports", "ideas", "safety"].includes(view) ? view : "replies";
   for (const [id, link] of Object.entries(ui.nav)) {
     link.classList.toggle("on", id === state.view);
     if (id === state.view) {
@@ -73,7 +74,7 @@ function route() {
       if (box.right > bar.right || box.left < bar.left) link.parentElement.scrollLeft += box.left - bar.left - (bar.width - box.width) / 2;
     } else link.removeAttribute("aria-current");
   }
-  ({ replies: showReplies, operators: showOperators, teams: showTeams, hold: showHold, assistant: showAssistant, reports: showReports, ideas: showIdeas })[state.view]();
+  ({ replies: showReplies, operators: showOperators, teams: showTeams, hold: showHold, assistant: showAssistant, reports: showReports, ideas: showIdeas, safety: showSafety })[state.view]();
 }
 
 hooks.start = start;

@@ -307,6 +307,13 @@ class ReplyWritten:
     check_back: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ShutOut:
+    """The visitor was blocked: close their sockets in this process (every process does it)."""
+
+    visitor_id: str
+
+
 Effect = (
     Assign
     | QueueUpdate
@@ -332,4 +339,5 @@ Effect = (
     | HoldingLine
     | CheckBackDue
     | ReplyWritten
+    | ShutOut
 )

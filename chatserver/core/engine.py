@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Mapping
 
 from . import events as ev
 from .assignment import Assigner
+from .boundary import CoolDowns
 from .check_back import CHECK_BACK_PREFIX, CheckBackRule
 from .conversation import Conversation, State
-from .effects import CancelTimer, Closed, Effect, MessageLeft, Refused, Released, StartTimer
+from .effects import CancelTimer, Closed, Effect, MessageLeft, Refused, Released, ShutOut, StartTimer
 from .estimates import Estimator, Figures
 from .promises import HOLD_PREFIX, PROMISE_PREFIX, WaitRule
 from .queue import WaitingQueue
@@ -43,7 +44,16 @@ GRACE_PREFIX = "grace:"
 
 # Events that never free a slot or move the line: no routing pass after them (they come with every
 # chat message, so they must stay cheap).
-_ROUTING_NEUTRAL = frozenset({ev.VisitorMessaged, ev.OperatorReplied, ev.CheckBackPromised})
+_ROUTING_NEUTRAL = frozenset(
+    {
+        ev.VisitorMessaged,
+        ev.OperatorReplied,
+        ev.CheckBackPromised,
+        ev.VisitorCooledDown,
+        ev.CoolDownEnded,
+        ev.VisitorBlocked,
+    }
+)
 
 
 class UnknownStatus(ValueError):
@@ -81,6 +91,7 @@ class Engine:
         self.cut_ins = RateMeter()
         self.silence = SilenceRule(silence_s)
         self.check_backs = CheckBackRule(check_back_remind_s)
+        self.cool_downs = CoolDowns()
         self._now = 0.0
         self.estimator = Estimator(
             conversations=self.conversations,
@@ -154,6 +165,9 @@ class Engine:
             ev.OperatorReplied: self._on_operator_replied,  # type: ignore[dict-item]
             ev.LeaveMessage: self._on_leave_message,  # type: ignore[dict-item]
             ev.CheckBackPromised: self._on_check_back,  # type: ignore[dict-item]
+            ev.VisitorCooledDown: self._on_cooled_down,  # type: ignore[dict-item]
+            ev.CoolDownEnded: self._on_cool_down_ended,  # type: ignore[dict-item]
+            ev.VisitorBlocked: self._on_blocked,  # type: ignore[dict-item]
         }
 
     def _current_time(self) -> float:
@@ -168,6 +182,8 @@ class Engine:
     def __setstate__(self, state: dict[str, object]) -> None:
         vars(self).clear()
         vars(self).update(state)
+        if "cool_downs" not in state:  # a snapshot taken before cool-downs were held here
+            self.cool_downs = CoolDowns()
         self._wire()
 
     def take_state(self, other: Engine) -> None:
@@ -192,6 +208,13 @@ class Engine:
         """An immutable snapshot of the open conversation (None when it is not open here)."""
         conv = self.conversations.get(conversation_id)
         return conversation_view(conv) if conv is not None else None
+
+    def cooling_down_until(self, visitor_id: str, now: float) -> float | None:
+        """When the visitor may write again, while a boundary cool-down is on; None otherwise."""
+        return self.cool_downs.until(visitor_id, now)
+
+    def cool_downs_in_force(self, now: float) -> dict[str, float]:
+        return self.cool_downs.in_force(now)
 
     def open_conversations(self) -> tuple[ConversationView, ...]:
         """Every open conversation, as immutable snapshots."""
@@ -405,3 +428,15 @@ class Engine:
             out.append(Refused(e.conversation_id, "not_your_conversation", "the conversation is not yours"))
             return
         self.check_backs.promised(conv, e.due_at, now, out)
+
+    # ------------------------------------------------------------------ the abusive visitor
+
+    def _on_cooled_down(self, e: ev.VisitorCooledDown, now: float, out: list[Effect]) -> None:
+        self.cool_downs.start(e.visitor_id, e.until, now)
+
+    def _on_cool_down_ended(self, e: ev.CoolDownEnded, now: float, out: list[Effect]) -> None:
+        self.cool_downs.end(e.visitor_id)
+
+    def _on_blocked(self, e: ev.VisitorBlocked, now: float, out: list[Effect]) -> None:
+        self.cool_downs.end(e.visitor_id)
+        out.append(ShutOut(e.visitor_id))

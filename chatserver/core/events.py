@@ -173,6 +173,28 @@ class CheckBackPromised:
     due_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class VisitorCooledDown:
+    """An operator gave the visitor a boundary cool-down: their messages are refused until ``until``."""
+
+    visitor_id: str
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class CoolDownEnded:
+    """An admin ended the visitor's cool-down early."""
+
+    visitor_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorBlocked:
+    """The visitor (and their customer) is blocked: every process closes their sockets."""
+
+    visitor_id: str
+
+
 Event = (
     OperatorConnected
     | OperatorDisconnected
@@ -192,4 +214,7 @@ Event = (
     | OperatorReplied
     | LeaveMessage
     | CheckBackPromised
+    | VisitorCooledDown
+    | CoolDownEnded
+    | VisitorBlocked
 )

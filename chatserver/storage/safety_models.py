@@ -48,7 +48,8 @@ class VisitorBlock(SQLModel, table=True):
 
 
 class AbuseAudit(SQLModel, table=True):
-    """One step of the boundary protocol (warn, cool_down, block, lift): who, when, which chat."""
+    """One step of the boundary protocol (warn, cool_down, block, lift, end_cool_down): who, when,
+    which chat, and why (the operator's ``reason``; ``signal`` "hater" when the recognizer saw it)."""
 
     __tablename__ = "abuse_audit"
 
@@ -59,4 +60,6 @@ class AbuseAudit(SQLModel, table=True):
     operator_id: int | None = Field(default=None, foreign_key="operator.id")
     block_id: int | None = Field(default=None, foreign_key="visitor_block.id")
     until: float | None = None
-    ts: float
+    ts: float = Field(index=True)
+    reason: str | None = Field(default=None, sa_type=Text)
+    signal: str | None = Field(default=None, max_length=20)

@@ -65,6 +65,7 @@ IDEA = "idea"  # ← operator: visitor message ``seq`` asks for a feature (``tex
 IDEA_RECORDED = "idea_recorded"  # → operator: it was counted
 IDEA_NEWS = "idea_news"  # → visitor, before the replay of a closed chat that holds news of their idea
 BOUNDARY = "boundary"  # ← operator: warn, cool_down or block an abusive visitor; → both: the step taken
+BOUNDARY_NOTICE = "boundary_notice"  # → supervisors: a cool-down, block or lift, with who and why
 
 # --- error codes (stable) ------------------------------------------------------------------
 INVALID_JSON = "invalid_json"

@@ -17,7 +17,7 @@ from typing import Any
 from chatserver.assistant import Assistant, Feedback, Usage
 from chatserver.broker.base import Broker
 from chatserver.core import events as ev
-from chatserver.core.effects import CheckBackDue, Refused, ReplyWritten
+from chatserver.core.effects import CheckBackDue, Refused, ReplyWritten, ShutOut
 from chatserver.core.engine import Engine
 from chatserver.core.views import PresenceView
 from chatserver.mail import MailSender
@@ -45,6 +45,7 @@ from .outbox import Outbox
 from .promises import PromiseRecorder
 from .readiness import DatabaseProbe
 from .redis_core_log import RedisLog
+from .shut_out import ShutOuts
 from .suggestion_worker import SuggestionWorker
 from .transfers import Transfers
 from .visitor_requests import VisitorRequests
@@ -163,6 +164,8 @@ class Hub:
         self.check_backs = CheckBacks(self, mail)
         self.appliers.shared[CheckBackDue] = self.check_backs.due
         self.appliers.shared[ReplyWritten] = self.check_backs.reply_written
+        # A blocked visitor's sockets close wherever they are (shut_out.py).
+        self.appliers.local[ShutOut] = ShutOuts(self.channels).shut_out
         self.visitors = VisitorRequests(
             engine=engine,
             writer=writer,
@@ -248,6 +251,9 @@ class Hub:
                 ),
                 now,
             )
+        # Boundary cool-downs outlive a restart: their end is in the abuse audit.
+        for visitor_id, until in (await self.writer.read(repo.cool_downs_in_force, now=now)).items():
+            self.core.restore(ev.VisitorCooledDown(visitor_id, until), now)
 
     async def _announce_operators(self, before: PresenceView) -> None:
         """After the shared state was rebuilt: the operators connected here are still here."""

@@ -14,7 +14,8 @@ from chatserver.storage import repository as repo
 
 from . import frames as f
 from .auth import TokenClaims
-from .boundaries import set_boundary
+from .boundaries import check_boundary_frame, set_boundary
+from .boundary_notices import brief_supervisor
 from .check_backs import CHECK_BACK, promise_check_back
 from .connection import check_message, reply_to
 from .etiquette import TRANSFER_ACCEPT, TRANSFER_CANCEL, TRANSFER_DECLINE
@@ -53,6 +54,7 @@ class OperatorSession:
 
     async def joined(self) -> None:
         await self.state.hub.operator_joined(self.outbox, self.operator)
+        await brief_supervisor(self.state, self.outbox, self.operator)
 
     async def left(self) -> None:
         await self.state.hub.operator_left(self.outbox, self.operator.id)
@@ -133,8 +135,10 @@ class OperatorSession:
 
     async def on_boundary(self, frame: dict[str, Any]) -> None:
         """The abusive visitor protocol: ``step`` warn, cool_down or block (see boundaries.py)."""
-        f.require(frame, f.FieldSpec("step", str))
-        await set_boundary(self.state, self.operator.id, self._held_conversation(frame), frame["step"])
+        step, reason, signal = check_boundary_frame(frame)
+        await set_boundary(
+            self.state, self.operator.id, self._held_conversation(frame), step, reason=reason, signal=signal
+        )
 
     async def on_check_back(self, frame: dict[str, Any]) -> None:
         """I don't know yet: tell the visitor when the answer will come; be reminded before then."""

@@ -167,6 +167,14 @@ class Outbox:
         self.stop()
         await self._close_quietly(code, reason)
 
+    async def close_after_sending(self, code: int, reason: str) -> None:
+        """Send what is queued (the frames that explain the close), then close."""
+        self.stop()
+        if self._sender is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._sender), CLOSE_TIMEOUT_S)
+        await self._close_quietly(code, reason)
+
     async def _close_quietly(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._close(code, reason), CLOSE_TIMEOUT_S)

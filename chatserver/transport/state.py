@@ -34,8 +34,6 @@ class ServerState:
     clock: Clock = time.time
     # Abuse limits of this process (sessions, logins, sockets), built from ``settings``.
     limits: Limits = field(default_factory=Limits)
-    # Visitors in a boundary cool-down in this process: visitor id -> until (unix seconds).
-    cool_downs: dict[str, float] = field(default_factory=dict)
 
 
 def server_state(app: Any) -> ServerState:

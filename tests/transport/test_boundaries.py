@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from chatserver.core import texts
 from chatserver.storage import repository as repo
 from chatserver.transport.auth import identity_signature
 
@@ -54,7 +53,10 @@ async def test_warn_then_cool_down_refuses_messages_until_the_break_ends(
 
     await operator.send({"type": "boundary", "conversation_id": cid, "step": "warn"})
     warned = await visitor.expect("message", sender="operator")
-    assert warned["text"] == texts.text("boundary_warn", "pl") and warned["author"]["name"] == "Anna"
+    # The warning is the library's boundary reply, in the visitor's language.
+    library_warning = server.state.library.current.get("pl", "hater.boundary").text
+    assert "nie pozwolę się obrażać" in library_warning
+    assert warned["text"] == library_warning and warned["author"]["name"] == "Anna"
     assert (await visitor.expect("boundary", conversation_id=cid))["step"] == "warn"
     await operator.expect("boundary", step="warn")
 

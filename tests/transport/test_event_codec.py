@@ -30,6 +30,9 @@ SAMPLES: list[ev.Event] = [
     ev.OperatorReplied(9),
     ev.LeaveMessage(9),
     ev.CheckBackPromised(9, 1, 1_700_000_600.0),
+    ev.VisitorCooledDown("v-1", 1_700_000_060.0),
+    ev.CoolDownEnded("v-1"),
+    ev.VisitorBlocked("v-1"),
 ]
 
 

@@ -72,7 +72,7 @@
   }
 
   function renderConn() {
-    var down = S.wantConnection && !S.ready && (S.everReady || S.retry >= 2);
+    var down = !S.blocked && S.wantConnection && !S.ready && (S.everReady || S.retry >= 2);
     ui.conn.hidden = !down;
     ui.conn.textContent = down ? t(S.everReady ? "reconnecting" : "connecting") : "";
   }

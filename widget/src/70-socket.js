@@ -18,9 +18,17 @@
     return fetch(ORIGIN + "/api/visitor/sessions", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "omit",
     }).then(function (r) {
+      if (r.status === 403) {
+        return r.json().then(function (body) {
+          var code = body && body.error && body.error.code;
+          if (code === E.VISITOR_BLOCKED) blockedForGood();
+          throw new Error("session 403");
+        }, function () { throw new Error("session 403"); });
+      }
       if (!r.ok) throw new Error("session " + r.status);
       return r.json();
     }).then(function (data) {
+      unblocked();
       if (S.visitorId && data.visitor_id !== S.visitorId) resetVisitor();
       S.visitorId = data.visitor_id;
       S.token = data.token;
@@ -41,7 +49,7 @@
   }
 
   function connect() {
-    if (S.ws || S.busy || S.retryTimer) return;
+    if (S.ws || S.busy || S.retryTimer || S.blocked) return;
     S.busy = true;
     var start = S.token ? Promise.resolve() : session();
     start.then(function () {
@@ -49,7 +57,8 @@
       open();
     }, function () {
       S.busy = false;
-      retryLater();
+      if (S.blocked) renderConn();
+      else retryLater();
     });
   }
 
@@ -77,7 +86,8 @@
       S.ready = false;
       if (e.code === CLOSE_UNAUTHORIZED) S.token = null;
       setOpTyping(false);
-      if (e.code === CLOSE_BLOCKED || S.blocked) { renderConn(); return; }
+      if (e.code === CLOSE_BLOCKED) blockedForGood();
+      if (S.blocked) { renderConn(); return; }
       retryLater();
     };
   }

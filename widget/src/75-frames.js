@@ -90,7 +90,7 @@
     if (cid === S.cid) {
       S.closed = true; S.phase = "closed"; S.queue = null; S.transfer = null; S.hold = null; S.left = false;
       setOpTyping(false);
-      if (S.rate !== "done:" + cid) { S.rate = cid; showRating(); }
+      if (!S.blocked && S.rate !== "done:" + cid) { S.rate = cid; showRating(); }  // no rating after a block
       saveConv();
       saveLog();
       render();

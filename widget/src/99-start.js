@@ -32,7 +32,8 @@
     if (S.open) setOpen(true, true);
     renderBadge();
     // Connect at once only when there is something to resume or deliver; otherwise on first open.
-    if (hasPending || (S.cid != null && !S.closed)) wantConnection();
+    // A visitor blocked before asks again at once: the notice stands, or the block was lifted.
+    if (hasPending || (S.cid != null && !S.closed) || lsGet("blocked")) wantConnection();
     window.addEventListener("online", reconnectNow);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) reconnectNow(); });
     window.addEventListener("popstate", function () { if (S.ready) sendPage(); });

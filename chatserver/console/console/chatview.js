@@ -11,6 +11,7 @@ import { messageItem } from "./fragments.js";
 import { renderComposer } from "./draft.js";
 import { openTransfer } from "./transfer.js";
 import { renderBanners } from "./banners.js";
+import { sendBoundary } from "./boundary.js";
 
 export function renderChat() {
   const chat = state.chats.get(state.active);
@@ -59,7 +60,7 @@ function boundaryButton(chat) {
   if (!step) return null;
   const send = () => {
     if (step === "block" && !window.confirm("Block this visitor? They cannot open a chat until an admin lifts it.")) return;
-    sendFrame({ type: "boundary", conversation_id: chat.id, step });
+    sendBoundary(chat, step);
   };
   return h("button", { class: step === "block" ? "btn danger" : "btn", type: "button", id: "boundary-btn", disabled: Boolean(chat.ended), title: "Insults: warn, then a cool-down, then a block", onclick: send }, BOUNDARY_LABEL[step]);
 }

@@ -15,9 +15,10 @@ import { notify } from "./notifications.js";
 import { onOfferWithdrawn, onTransferOffer, renderOffers } from "./offers.js";
 import { onMessageLeft, onNudge, onTransferStatus, renderBanners } from "./banners.js";
 import { renderHead, renderLog, renderTyping } from "./chatview.js";
-import { onLibraryResults, onSuggestions } from "./suggestions.js";
+import { onLibraryResults, onSuggestions, renderReplies } from "./suggestions.js";
 import { renderCustomer } from "./customer.js";
 import { renderAll } from "./layout.js";
+import { onBoundaryNotice } from "./boundary.js";
 
 export function connect() {
   stopConnection(false);
@@ -76,7 +77,10 @@ function onBoundary(frame) {
   const chat = state.chats.get(frame.conversation_id);
   if (!chat) return;
   chat.boundary = frame.step;
-  if (state.active === chat.id) renderHead(chat);
+  if (state.active === chat.id) {
+    renderHead(chat);
+    renderReplies();
+  }
 }
 
 // The "anything else?" step: asked (by any console of ours), then the visitor's answer.
@@ -154,6 +158,9 @@ function onFrame(frame) {
       break;
     case "boundary":
       onBoundary(frame);
+      break;
+    case "boundary_notice":
+      onBoundaryNotice(frame);
       break;
     case "message_left":
       onMessageLeft(frame);

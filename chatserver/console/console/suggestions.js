@@ -8,6 +8,7 @@ import { sendFrame } from "./socket.js";
 import { slotText } from "./fragments.js";
 import { insertReply, showPopup } from "./popup.js";
 import { renderTabCounts } from "./chatlist.js";
+import { sendBoundary } from "./boundary.js";
 
 export function onSuggestions(frame) {
   const chat = state.chats.get(frame.conversation_id);
@@ -82,6 +83,12 @@ export function renderReplies() {
   const body = [];
   if (s && s.situation && SITUATIONS[s.situation] && SITUATIONS[s.situation][1]) {
     body.push(h("p", { class: "tip small" }, h("strong", { text: "How: " }), SITUATIONS[s.situation][1]));
+  }
+  if (s && s.situation === "hater" && !chat.ended && !chat.boundary) {
+    // The recognizer hears insults: the operator confirms by setting the boundary, in one click.
+    body.push(h("div", { class: "hater-offer", id: "hater-offer" },
+      h("p", { class: "small", text: "Insults? Set the boundary first: the warning goes in the visitor's language; a cool-down and a block follow only if it goes on." }),
+      h("button", { class: "btn", type: "button", id: "hater-boundary", title: "Send the boundary warning (the assistant recognised an abusive message; you confirm it)", onclick: () => sendBoundary(chat, "warn", true) }, "Set the boundary: send the warning")));
   }
   if (s && Array.isArray(s.candidates) && s.candidates.length) {
     body.push(h("p", { class: "candidates small", id: "candidates", title: "The assistant is unsure: its three likeliest readings" },

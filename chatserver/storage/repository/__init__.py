@@ -74,9 +74,11 @@ from .blocks import (
     active_block,
     add_abuse_audit,
     block_visitor,
+    cool_downs_in_force,
     lift_block,
     list_abuse_audit,
     list_blocks,
+    recent_abuse_audit,
 )
 from .conversations import (
     ANSWER_SEEN_EVENT,
@@ -303,9 +305,11 @@ __all__ = [
     "active_block",
     "add_abuse_audit",
     "block_visitor",
+    "cool_downs_in_force",
     "lift_block",
     "list_abuse_audit",
     "list_blocks",
+    "recent_abuse_audit",
     "add_situation_feedback",
     "count_situation_feedback",
     "latest_situation_model",
