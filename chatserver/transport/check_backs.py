@@ -68,7 +68,9 @@ async def promise_check_back(
         operator_id=operator_id,
         data={"due_at": due_at, "in_s": in_s},
     )
-    reply = f.check_back_frame(conversation_id, due_at, in_s, max(now, due_at - state.settings.check_back_remind_s))
+    reply = f.check_back_frame(
+        conversation_id, due_at, in_s, max(now, due_at - state.settings.check_back_remind_s)
+    )
     await hub.channels.tell_visitor(conv.visitor_id, reply)
     await hub.channels.tell_operator(operator_id, reply)
     log.info(

@@ -59,7 +59,9 @@ WHISPER = "whisper"  # ← supervisor; → the operator holding the chat and the
 TAKE_OVER = "take_over"  # ← supervisor: a transfer to themselves, accepted at once
 CHECK_BACK = "check_back"  # ← operator: "I'll find out" by a time; → visitor and operator
 CHECK_BACK_DUE = "check_back_due"  # → operator: the time promised is near
-CHECK_BACK_ANSWERED = "check_back_answered"  # → operator: their message answered a check-back or a left message
+CHECK_BACK_ANSWERED = (
+    "check_back_answered"  # → operator: their message answered a check-back or a left message
+)
 IDEA = "idea"  # ← operator: visitor message ``seq`` asks for a feature (``text``: an optional summary)
 IDEA_RECORDED = "idea_recorded"  # → operator: it was counted
 IDEA_NEWS = "idea_news"  # → visitor, before the replay of a closed chat that holds news of their idea

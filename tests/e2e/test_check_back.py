@@ -112,7 +112,9 @@ async def test_check_back_promised_reminded_and_answered_in_the_same_thread(
     op = anna.page
     visitor = await widget(browser, contexts, desk, "pl-PL")
     await visitor.say("Czy blender X2 można myć w zmywarce?")
-    await expect(op.locator("#log li.msg.visitor .bubble")).to_have_text("Czy blender X2 można myć w zmywarce?")
+    await expect(op.locator("#log li.msg.visitor .bubble")).to_have_text(
+        "Czy blender X2 można myć w zmywarce?"
+    )
 
     # "I'll find out": within one hour, with the operator's own words first.
     await op.locator("#check-back-btn").click()
@@ -177,7 +179,9 @@ async def test_left_message_with_email_is_listed_answered_and_mailed(
     await field.fill("ola@example")
     await visitor.find("#cw-leave-send").click()
     error = visitor.find("#cw-leave-error")
-    await expect(error).to_have_text("That email address doesn't look right. Check it, or leave the field empty.")
+    await expect(error).to_have_text(
+        "That email address doesn't look right. Check it, or leave the field empty."
+    )
     await expect(field).to_have_attribute("aria-invalid", "true")
     await field.fill("ola@example.no")
     await expect(error).to_be_hidden()

@@ -20,6 +20,7 @@ def mails(folder: Path) -> list[email.message.EmailMessage]:
     parse = email.message_from_bytes
     return [parse(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]  # type: ignore[misc]
 
+
 EMAIL, PASSWORD = "anna@restart.example", "pw-anna"
 
 
@@ -114,7 +115,9 @@ async def test_a_left_message_answered_before_a_restart_is_not_mailed_again(tmp_
         await anna.expect("assigned", conversation_id=cid)
         again = await anna.expect("message_left", conversation_id=cid)
         assert again["email"] == "jana@example.cz"
-        await anna.send({"type": "message", "conversation_id": cid, "client_id": "a1", "text": "Ano, do 5 dnů."})
+        await anna.send(
+            {"type": "message", "conversation_id": cid, "client_id": "a1", "text": "Ano, do 5 dnů."}
+        )
         answered = await anna.expect("check_back_answered", conversation_id=cid)
         assert answered["what"] == "left_message"
         await first.settle()
