@@ -7,7 +7,7 @@ import { PHONE, SESSION_KEY } from "./console/constants.js";
 import { hooks, state } from "./console/state.js";
 import { markRead, setTab } from "./console/chats.js";
 import { showLogin } from "./console/signin.js";
-import { renderList, renderTitle } from "./console/chatlist.js";
+import { renderList, renderTitle, selectChat } from "./console/chatlist.js";
 import { pollQueue } from "./console/queue.js";
 import { loadTypes } from "./console/customer.js";
 import { installShortcuts } from "./console/keyboard.js";
@@ -31,7 +31,7 @@ function start(session) {
   loadTypes();
 }
 
-Object.assign(hooks, { start, renderAll, renderList, renderTitle });
+Object.assign(hooks, { start, renderAll, renderList, renderTitle, selectChat });
 installShortcuts();
 
 document.addEventListener("visibilitychange", () => {

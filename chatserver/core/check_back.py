@@ -29,6 +29,19 @@ class CheckBackRule:
         self.pending[conv.id] = due_at
         out.append(StartTimer(self._key(conv.id), max(now, due_at - self.remind_s)))
 
+    def restored(
+        self, conv: Conversation, due_at: float | None, left_answered: bool, now: float, out: list[Effect]
+    ) -> None:
+        """After a restart: the promise still owed (its reminder armed again), the answered left message."""
+        if due_at is not None:
+            self.promised(conv, due_at, now, out)
+        if left_answered:
+            self.left_answered.add(conv.id)
+
+    def due_at(self, conversation_id: int) -> float | None:
+        """When the answer promised in this chat is due, or None when nothing is owed."""
+        return self.pending.get(conversation_id)
+
     def fired(self, conv: Conversation, out: list[Effect]) -> None:
         due_at = self.pending.get(conv.id)
         if due_at is not None and conv.operator_id is not None:

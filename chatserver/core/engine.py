@@ -322,6 +322,7 @@ class Engine:
             left_message=e.left_message,
         )
         self.conversations[conv.id] = conv
+        self.check_backs.restored(conv, e.check_back_due_at, e.left_answered, now, out)
         if e.operator_id is None:
             if conv.left_message:
                 self.parked.append(conv.id)

@@ -77,6 +77,8 @@ class ConversationRestored:
     team: str | None = None
     locale: str | None = None
     left_message: bool = False
+    check_back_due_at: float | None = None  # a check-back still owed (its reminder is rebuilt)
+    left_answered: bool = False  # the left message was already answered (and mailed) once
 
 
 @dataclass(frozen=True, slots=True)

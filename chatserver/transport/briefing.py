@@ -1,7 +1,8 @@
 """Bringing a socket up to date on one conversation: an operator's briefing, a visitor's standing.
 
 An operator who gets a chat (assigned, transferred, or reconnecting) receives ``assigned`` with
-who the visitor is, then the whole conversation so far, in order. A visitor who reconnects is
+who the visitor is, then the whole conversation so far, in order, then what it still owes the
+visitor (a pending ``check_back``, an unanswered ``message_left``). A visitor who reconnects is
 told who is with them, or where they stand in line: the figures they were last promised.
 """
 
@@ -14,6 +15,8 @@ from chatserver.storage import repository as repo
 from chatserver.storage.writer import MessageWriter
 
 from . import frames as f
+from .check_back_appliers import owed_answer_frames
+from .core_driver import Clock
 from .directory import OperatorDirectory
 from .message_relay import MessageRelay
 from .outbox import Outbox
@@ -32,8 +35,10 @@ class Briefing:
         relay: MessageRelay,
         suggestions: SuggestionWorker,
         assistant: Assistant | None,
+        clock: Clock,
     ) -> None:
         self._engine = engine
+        self._clock = clock
         self._writer = writer
         self._directory = directory
         self._relay = relay
@@ -67,6 +72,9 @@ class Briefing:
             )
         )
         await self._relay.replay(outbox, conversation_id, 0)
+        # What the chat still owes (a check-back, a left message): a console that reloads shows it again.
+        for frame in await owed_answer_frames(self._engine, self._writer, conversation_id, self._clock()):
+            outbox.put(f.encode(frame))
         if self._assistant is not None:
             self._suggestions.request_again(conversation_id, known=known)
 

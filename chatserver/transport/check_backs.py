@@ -31,10 +31,6 @@ CHECK_BACK = f.CHECK_BACK  # named in frames.py with every other frame type
 MAX_IN_S = 14 * 24 * 3600
 
 
-def check_back_frame(conversation_id: int, due_at: float, in_s: int) -> dict[str, Any]:
-    return {"type": CHECK_BACK, "conversation_id": conversation_id, "due_at": due_at, "in_s": in_s}
-
-
 async def promise_check_back(
     state: ServerState, operator_id: int, conversation_id: int, frame: dict[str, Any]
 ) -> None:
@@ -72,7 +68,9 @@ async def promise_check_back(
         operator_id=operator_id,
         data={"due_at": due_at, "in_s": in_s},
     )
-    reply = check_back_frame(conversation_id, due_at, in_s)
+    reply = f.check_back_frame(
+        conversation_id, due_at, in_s, max(now, due_at - state.settings.check_back_remind_s)
+    )
     await hub.channels.tell_visitor(conv.visitor_id, reply)
     await hub.channels.tell_operator(operator_id, reply)
     log.info(
@@ -94,6 +92,7 @@ def reply_email_of(frame: dict[str, Any]) -> str | None:
 
 
 async def remember_reply_email(state: ServerState, conversation_id: int, email: str) -> None:
+    """Keep the address; an operator who already has the chat is told it (``message_left``)."""
     await state.writer.run(
         repo.append_conversation_event,
         conversation_id=conversation_id,
@@ -101,3 +100,6 @@ async def remember_reply_email(state: ServerState, conversation_id: int, email: 
         now=state.clock(),
         data={"email": email},
     )
+    conv = state.hub.engine.conversation(conversation_id)
+    if conv is not None and conv.operator_id is not None:
+        await state.hub.channels.tell_operator(conv.operator_id, f.message_left_frame(conversation_id, email))

@@ -54,6 +54,7 @@ CONSOLE_ASSETS = (
     "console/chatlist.js",
     "console/chats.js",
     "console/chatview.js",
+    "console/checkback.js",
     "console/composer.js",
     "console/connection.js",
     "console/constants.js",

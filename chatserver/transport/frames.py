@@ -61,6 +61,9 @@ WHISPER = "whisper"  # ← supervisor; → the operator holding the chat and the
 TAKE_OVER = "take_over"  # ← supervisor: a transfer to themselves, accepted at once
 CHECK_BACK = "check_back"  # ← operator: "I'll find out" by a time; → visitor and operator
 CHECK_BACK_DUE = "check_back_due"  # → operator: the time promised is near
+CHECK_BACK_ANSWERED = (
+    "check_back_answered"  # → operator: their message answered a check-back or a left message
+)
 IDEA = "idea"  # ← operator: visitor message ``seq`` asks for a feature (``text``: an optional summary)
 IDEA_RECORDED = "idea_recorded"  # → operator: it was counted
 IDEA_NEWS = "idea_news"  # → visitor, before the replay of a closed chat that holds news of their idea
@@ -508,8 +511,23 @@ def hold_frame(
     }
 
 
-def message_left_frame(conversation_id: int) -> dict[str, Any]:
-    return {"type": MESSAGE_LEFT, "conversation_id": conversation_id}
+def message_left_frame(conversation_id: int, email: str | None = None) -> dict[str, Any]:
+    """To the visitor: confirmed. To the operator: answer later; ``email`` where the answer is mailed too."""
+    frame: dict[str, Any] = {"type": MESSAGE_LEFT, "conversation_id": conversation_id}
+    if email is not None:
+        frame["email"] = email
+    return frame
+
+
+def check_back_frame(conversation_id: int, due_at: float, in_s: int, remind_at: float) -> dict[str, Any]:
+    """``remind_at``: when the operator is reminded (a console that was away shows the reminder then)."""
+    return {
+        "type": CHECK_BACK,
+        "conversation_id": conversation_id,
+        "due_at": due_at,
+        "in_s": in_s,
+        "remind_at": remind_at,
+    }
 
 
 def message_answered_frame(conversation_id: int) -> dict[str, Any]:

@@ -118,6 +118,7 @@ class Hub:
             relay=self.relay,
             suggestions=self.suggestions,
             assistant=assistant,
+            clock=clock,
         )
         transfers = Transfers(
             writer=writer,
@@ -236,6 +237,7 @@ class Hub:
     async def _restore_from_storage(self) -> None:
         """Feed the core every open conversation from storage (the record)."""
         left_message = await self.etiquette.rebuild()
+        owed = await self.writer.read(repo.owed_answers)
         now = self.clock()
         for conv in await self.writer.read(repo.list_open_conversations):
             self.conversations.opened(conv.visitor_id, conv.id, conv.locale)
@@ -248,6 +250,8 @@ class Hub:
                     team=conv.team,
                     locale=conv.locale,
                     left_message=conv.id in left_message,
+                    check_back_due_at=owed.check_backs.get(conv.id),
+                    left_answered=conv.id in owed.left_answered,
                 ),
                 now,
             )

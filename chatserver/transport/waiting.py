@@ -148,7 +148,8 @@ class Waiting:
         await self._channels.tell_visitor(e.visitor_id, f.message_left_frame(cid))
 
     async def answer_later(self, e: AnswerLater) -> None:
-        await self._channels.tell_operator(e.operator_id, f.message_left_frame(e.conversation_id))
+        email = await self._writer.read(repo.reply_email, conversation_id=e.conversation_id)
+        await self._channels.tell_operator(e.operator_id, f.message_left_frame(e.conversation_id, email))
 
     # ------------------------------------------------------------------ silence
 

@@ -26,7 +26,7 @@ WIDGET_PARTS: tuple[str, ...] = (
     "70-socket.js",  # session, WebSocket connect/resume, reconnect with backoff, page reports
     "75-frames.js",  # handlers for each incoming frame type
     "80-typing.js",  # typing indicators both ways
-    "85-leave-message.js",  # leaving a message instead of waiting
+    "85-leave-message.js",  # leaving a message (with an optional email), the answer promised
     "88-boundary.js",  # the abusive visitor protocol: the cool-down and the block
     "90-rating.js",  # the rating and NPS card when a chat ends
     "99-start.js",  # restoring the log and outbox, start-up, the public handle, IIFE end

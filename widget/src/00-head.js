@@ -18,7 +18,7 @@
     TYPING: "typing", QUEUE: "queue", ASSIGNED: "assigned", TRANSFER: "transfer", CLOSED: "closed",
     PAGE: "page", RATING: "rating", LEAVE_MESSAGE: "leave_message", HOLD: "hold",
     TRANSFER_UPDATE: "transfer_update", MESSAGE_LEFT: "message_left", MESSAGE_ANSWERED: "message_answered",
-    WRAP_UP: "wrap_up", WRAP_UP_ANSWER: "wrap_up_answer", BOUNDARY: "boundary",
+    WRAP_UP: "wrap_up", WRAP_UP_ANSWER: "wrap_up_answer", BOUNDARY: "boundary", CHECK_BACK: "check_back",
   };
   var E = {
     UNKNOWN_TYPE: "unknown_type", TEXT_TOO_LONG: "text_too_long", INVALID_FIELD: "invalid_field",

@@ -19,6 +19,9 @@
       npsHigh: "Very likely", comment: "Anything you'd like to add? (optional)",
       submit: "Send feedback", skip: "No thanks", thanks: "Thank you for your feedback!",
       wrapDone: "No, that's all", wrapMore: "Yes, one more thing",
+      checkBack: "We'll get back to you by {time}, right here.", leaveEmail: "Email for the answer (optional)",
+      leaveHint: "We'll answer here; with an email we send the answer there too.", leaveSend: "Leave message",
+      cancel: "Cancel", emailBad: "That email address doesn't look right. Check it, or leave the field empty.",
       you: "You", info: "Info", unread: "New messages: {n}", messages: "Messages",
     },
     pl: {
@@ -40,6 +43,9 @@
       npsHigh: "Bardzo prawdopodobne", comment: "Chcesz coś dodać? (opcjonalnie)",
       submit: "Wyślij ocenę", skip: "Nie, dziękuję", thanks: "Dziękujemy za opinię!",
       wrapDone: "Nie, to wszystko", wrapMore: "Tak, jeszcze jedno",
+      checkBack: "Odezwiemy się tutaj do {time}.", leaveEmail: "E-mail do odpowiedzi (opcjonalnie)",
+      leaveHint: "Odpowiemy tutaj; jeśli podasz e-mail, wyślemy odpowiedź także na niego.", leaveSend: "Zostaw wiadomość",
+      cancel: "Anuluj", emailBad: "Ten adres e-mail wygląda na błędny. Sprawdź go albo zostaw pole puste.",
       you: "Ty", info: "Informacja", unread: "Nowe wiadomości: {n}", messages: "Wiadomości",
     },
     cs: {
@@ -61,6 +67,9 @@
       npsHigh: "Velmi pravděpodobné", comment: "Chcete ještě něco dodat? (nepovinné)",
       submit: "Odeslat hodnocení", skip: "Ne, děkuji", thanks: "Děkujeme za zpětnou vazbu!",
       wrapDone: "Ne, to je vše", wrapMore: "Ano, ještě jedna věc",
+      checkBack: "Ozveme se vám tady do {time}.", leaveEmail: "E-mail pro odpověď (nepovinné)",
+      leaveHint: "Odpovíme tady; když zadáte e-mail, pošleme odpověď i tam.", leaveSend: "Zanechat zprávu",
+      cancel: "Zrušit", emailBad: "Tato e-mailová adresa nevypadá správně. Zkontrolujte ji, nebo pole nechte prázdné.",
       you: "Vy", info: "Informace", unread: "Nové zprávy: {n}", messages: "Zprávy",
     },
     ru: {
@@ -82,6 +91,9 @@
       npsHigh: "Очень вероятно", comment: "Хотите что-то добавить? (необязательно)",
       submit: "Отправить оценку", skip: "Нет, спасибо", thanks: "Спасибо за отзыв!",
       wrapDone: "Нет, это всё", wrapMore: "Да, ещё один вопрос",
+      checkBack: "Мы ответим вам здесь до {time}.", leaveEmail: "E-mail для ответа (необязательно)",
+      leaveHint: "Мы ответим здесь; если укажете e-mail, отправим ответ и туда.", leaveSend: "Оставить сообщение",
+      cancel: "Отмена", emailBad: "Этот адрес e-mail выглядит неверно. Проверьте его или оставьте поле пустым.",
       you: "Вы", info: "Информация", unread: "Новые сообщения: {n}", messages: "Сообщения",
     },
   };

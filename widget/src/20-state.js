@@ -31,6 +31,8 @@
     cid: typeof conv.cid === "number" ? conv.cid : null,
     lastSeq: conv.last || 0, closed: !!conv.closed, left: !!conv.left,
     operator: conv.op || null, rate: conv.rate || null, wrap: conv.wrap || null,
+    // The answer promised ("I'll find out"): {due, at} in server seconds, until the next operator message.
+    cb: conv.cb && typeof conv.cb.due === "number" ? conv.cb : null, leaving: false, leaveError: false,
     // A chat that ended before this page load shows above a fresh, neutral header.
     phase: conv.cid != null && !conv.closed ? "waiting" : "idle",
     queue: null, transfer: null, hold: null,
@@ -41,7 +43,7 @@
   if (S.phase === "waiting" && S.operator) S.phase = "chatting";
 
   function saveConv() {
-    lsSet("conv", { cid: S.cid, last: S.lastSeq, closed: S.closed, left: S.left, op: S.operator, rate: S.rate, wrap: S.wrap });
+    lsSet("conv", { cid: S.cid, last: S.lastSeq, closed: S.closed, left: S.left, op: S.operator, rate: S.rate, wrap: S.wrap, cb: S.cb });
   }
   function saveLog() {
     var kept = S.items.filter(function (it) { return it.kind === "m" && it.seq != null && it.cid != null; })

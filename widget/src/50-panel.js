@@ -34,8 +34,11 @@
     ui.statusText = h("p");
     ui.hold = h("p", { class: "hold", hidden: true });
     ui.leave = h("button", { class: "lm", type: "button", hidden: true, text: t("leave"), onclick: leaveMessage });
+    ui.leaveForm = buildLeaveForm();
     ui.status = h("div", { class: "st", role: "status", "aria-live": "polite", hidden: true },
-      [icon(I_CLOCK, 18), h("div", null, [ui.statusSr, ui.statusText, ui.hold, ui.leave])]);
+      [icon(I_CLOCK, 18), h("div", { class: "stb" }, [ui.statusSr, ui.statusText, ui.hold, ui.leave])]);
+    ui.statusBox = ui.status.lastChild;
+    ui.statusBox.appendChild(ui.leaveForm);
     ui.conn = h("div", { class: "conn", role: "status", hidden: true });
 
     ui.log = h("ol", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": t("messages"), tabindex: "-1" });

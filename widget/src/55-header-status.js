@@ -62,11 +62,18 @@
         }
       }
     }
+    var promise = checkBackLine();
+    if (promise && !(show && S.left)) {
+      // The operator's promise: when the answer comes, in the visitor's language and clock.
+      show = true; off = false; spoken = ""; text = promise;
+    }
     ui.status.hidden = !show;
+    ui.status.classList.toggle("cb", !!promise);
     ui.status.classList.toggle("off", off);
     if (ui.statusSr.textContent !== spoken) ui.statusSr.textContent = spoken;
     if (ui.statusText.textContent !== text) ui.statusText.textContent = text;
-    ui.leave.hidden = !(show && S.phase === "waiting" && !S.left && S.cid != null);
+    ui.leave.hidden = !(show && !promise && S.phase === "waiting" && !S.left && !S.leaving && S.cid != null);
+    renderLeaveForm();
     ui.hold.hidden = !(show && S.hold);
     ui.hold.textContent = S.hold || "";
   }

@@ -90,7 +90,7 @@
   function convSwitch(cid) {
     // A newer conversation than the one we knew: it starts from seq 0.
     if (S.cid != null && cid !== S.cid && S.closed) addEnd(S.cid);
-    S.cid = cid; S.lastSeq = 0; S.closed = false; S.left = false;
+    S.cid = cid; S.lastSeq = 0; S.closed = false; S.left = false; S.cb = null;
     S.queue = null; S.transfer = null; S.hold = null;
     if (S.phase === "closed" || S.phase === "idle") S.phase = "waiting";
     seqAdvance();
@@ -120,6 +120,7 @@
     saveLog();
     if (f.sender === "operator") {
       setOpTyping(false);
+      if (S.cb && cid === S.cid && typeof f.ts === "number" && f.ts > S.cb.at) { S.cb = null; saveConv(); renderStatus(); }
       if (it.author && it.author.name && cid === S.cid) {
         S.operator = it.author;
         if (S.phase === "waiting") S.phase = "chatting";

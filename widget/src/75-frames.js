@@ -61,6 +61,13 @@
     saveConv();
     render();
   };
+  HANDLERS[T.CHECK_BACK] = function (f) {
+    // The operator will find out and answer by due_at (their message says so too).
+    if (f.conversation_id !== S.cid || typeof f.due_at !== "number" || typeof f.in_s !== "number") return;
+    S.cb = { due: f.due_at, at: f.due_at - f.in_s };
+    saveConv();
+    renderStatus();
+  };
   HANDLERS[T.HOLD] = function (f) {
     if (f.conversation_id != null && f.conversation_id !== S.cid) return;
     S.hold = typeof f.text === "string" ? f.text : null;
@@ -88,7 +95,7 @@
     addEnd(cid);
     if (cid === S.cid) { S.wrap = null; hideWrapUp(); }
     if (cid === S.cid) {
-      S.closed = true; S.phase = "closed"; S.queue = null; S.transfer = null; S.hold = null; S.left = false;
+      S.closed = true; S.phase = "closed"; S.queue = null; S.transfer = null; S.hold = null; S.left = false; S.cb = null;
       setOpTyping(false);
       if (!S.blocked && S.rate !== "done:" + cid) { S.rate = cid; showRating(); }  // no rating after a block
       saveConv();
@@ -100,7 +107,12 @@
     var id = typeof f.client_id === "string" ? f.client_id : "";
     if (id.indexOf("rate-") === 0) { if (f.code === E.UNKNOWN_TYPE) rateOverRest(); return; }
     if (id.indexOf("leave-") === 0) {
-      if (f.code !== E.UNKNOWN_TYPE) { S.left = false; saveConv(); render(); }
+      if (f.code !== E.UNKNOWN_TYPE) {
+        S.left = false;
+        // The server found the address wrong: the form comes back with the error.
+        if (f.code === E.INVALID_FIELD) { S.leaving = true; S.leaveError = true; }
+        saveConv(); render();
+      }
       return;
     }
     var it = S.byClient[id];

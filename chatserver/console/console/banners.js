@@ -1,5 +1,5 @@
 // What is going on with a chat besides its messages, as banners over the log: it ended, the
-// visitor waits for a reply (nudges), left a message, or a transfer is under way.
+// visitor waits for a reply (nudges), an answer is owed (checkback.js), or a transfer is under way.
 
 import { duration, h, replace, toast } from "/console/ui.js";
 import { TRANSFER_STATUS } from "./constants.js";
@@ -9,6 +9,7 @@ import { sendFrame } from "./socket.js";
 import { waitText } from "./fragments.js";
 import { dismissChat, renderList } from "./chatlist.js";
 import { notify } from "./notifications.js";
+import { owedBanners } from "./checkback.js";
 
 export function onTransferStatus(frame) {
   const chat = state.chats.get(frame.conversation_id);
@@ -36,14 +37,6 @@ export function onNudge(frame) {
   renderList();
 }
 
-export function onMessageLeft(frame) {
-  const chat = state.chats.get(frame.conversation_id);
-  if (!chat) return;
-  chat.leftMessage = true;
-  if (chat.id === state.active) renderBanners(chat);
-  renderList();
-}
-
 export function renderBanners(chat) {
   const items = [];
   if (chat.ended) {
@@ -57,9 +50,7 @@ export function renderBanners(chat) {
       h("strong", { text: holding ? "A holding line was sent for you. " : "The visitor is waiting for your reply. " }),
       h("span", { text: holding ? `The visitor read: “${chat.nudge.text || ""}” Reply as soon as you can.` : `No reply for ${duration(chat.nudge.waited_s)}. Even “I'm checking, one moment” helps.` })));
   }
-  if (chat.leftMessage && !chat.ended) {
-    items.push(h("div", { class: "banner info-banner" }, h("span", { text: "The visitor left a message instead of waiting: answer here; they will see it when they come back." })));
-  }
+  items.push(...owedBanners(chat));
   const t = chat.transfer;
   if (t && !chat.ended) {
     let text = TRANSFER_STATUS[t.status] || t.status;

@@ -97,6 +97,7 @@ function chatItem(chat) {
   if (chat.nudge && !chat.ended) flags.push(h("span", { class: "badge bad", title: "The visitor is waiting for your reply", text: `⏱ ${duration(chat.nudge.waited_s)}` }));
   if (chat.transfer && !chat.ended && !["returned", "cancelled"].includes(chat.transfer.status)) flags.push(h("span", { class: "badge warn", text: "Transferring" }));
   if (chat.leftMessage && !chat.ended) flags.push(h("span", { class: "badge brand", text: "Left a message" }));
+  if (chat.checkBack && !chat.ended) flags.push(h("span", { class: ["badge", chat.checkBack.reminded ? "bad" : "warn"], text: `Answer by ${clock(chat.checkBack.due_at)}` }));
   const segment = chat.customer && chat.customer.segment;
   const button = h("button", {
     type: "button", class: "chat-item-btn", "aria-current": chat.id === state.active ? "true" : "false",

@@ -18,6 +18,8 @@ export function newChat(cid) {
     transfer: null,
     nudge: null,
     leftMessage: false,
+    leftEmail: null,
+    checkBack: null,
     lastTs: Date.now() / 1000,
   };
 }

@@ -12,6 +12,7 @@ import { renderComposer } from "./draft.js";
 import { openTransfer } from "./transfer.js";
 import { renderBanners } from "./banners.js";
 import { sendBoundary } from "./boundary.js";
+import { checkBackButton } from "./checkback.js";
 
 export function renderChat() {
   const chat = state.chats.get(state.active);
@@ -46,6 +47,7 @@ export function renderHead(chat) {
       h("div", { class: "head-meta" }, c.email ? h("span", { class: "muted small", text: c.email }) : null, meta)),
     h("div", { class: "head-actions" },
       h("button", { class: "btn", type: "button", id: "wrap-up-btn", disabled: Boolean(chat.ended || chat.wrapUp === "asked"), title: "Ask whether there is anything else: the visitor decides when the chat is done", onclick: () => sendFrame({ type: "wrap_up", conversation_id: chat.id }) }, chat.wrapUp === "asked" ? "Asked: anything else?" : "Anything else?"),
+      checkBackButton(chat),
       boundaryButton(chat),
       h("button", { class: "btn", type: "button", id: "transfer-btn", disabled: Boolean(chat.ended || transferring), title: "Transfer to a colleague or team (Alt+T)", onclick: () => openTransfer(chat) }, "Transfer"),
       h("button", { class: "btn danger", type: "button", id: "close-btn", disabled: Boolean(chat.ended), title: "Close the chat", onclick: () => closeChat(chat) }, "Close")));

@@ -13,7 +13,8 @@ import { renderList, renderTitle, selectChat } from "./chatlist.js";
 import { pollQueue } from "./queue.js";
 import { notify } from "./notifications.js";
 import { onOfferWithdrawn, onTransferOffer, renderOffers } from "./offers.js";
-import { onMessageLeft, onNudge, onTransferStatus, renderBanners } from "./banners.js";
+import { onNudge, onTransferStatus, renderBanners } from "./banners.js";
+import { onAnswered, onCheckBack, onCheckBackDue, onMessageLeft } from "./checkback.js";
 import { renderHead, renderLog, renderTyping } from "./chatview.js";
 import { onLibraryResults, onSuggestions, renderReplies } from "./suggestions.js";
 import { renderCustomer } from "./customer.js";
@@ -164,6 +165,15 @@ function onFrame(frame) {
       break;
     case "message_left":
       onMessageLeft(frame);
+      break;
+    case "check_back":
+      onCheckBack(frame);
+      break;
+    case "check_back_due":
+      onCheckBackDue(frame);
+      break;
+    case "check_back_answered":
+      onAnswered(frame);
       break;
     case "idea_recorded": {
       // The visitor's feature request is counted; they will be told first if it is planned.

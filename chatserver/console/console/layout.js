@@ -11,6 +11,7 @@ import { renderList, renderTitle } from "./chatlist.js";
 import { renderQueue } from "./queue.js";
 import { renderBell, toggleNotifications } from "./notifications.js";
 import { renderOffers } from "./offers.js";
+import { renderOwed } from "./checkback.js";
 import { renderChat } from "./chatview.js";
 import { onComposerInput, onComposerKey, sendDraft } from "./composer.js";
 import { renderReplies } from "./suggestions.js";
@@ -56,9 +57,12 @@ export function buildLayout() {
   ui.chatCount = h("span", { class: "muted small" });
   ui.queueList = h("ul", { class: "queue-list", id: "queue-list", tabindex: "-1", "aria-label": "Waiting visitors" });
   ui.queueCount = h("span", { class: "muted small" });
+  ui.owedList = h("ul", { class: "owed-list", id: "owed-list", "aria-label": "Answers you owe" });
+  ui.owedCount = h("span", { class: "muted small", id: "owed-count" });
   const list = h("aside", { class: "col col-list", id: "pane-list" },
     ui.offers,
     h("section", { class: "list-section" }, h("div", { class: "section-head" }, h("h2", { text: "My chats" }), ui.chatCount), ui.chatList),
+    h("section", { class: "list-section" }, h("div", { class: "section-head" }, h("h2", { text: "Answers owed" }), ui.owedCount), ui.owedList),
     h("section", { class: "list-section" }, h("div", { class: "section-head" }, h("h2", { text: "Waiting" }), ui.queueCount), ui.queueList));
 
   ui.chatPane = h("main", { class: "col col-chat", id: "pane-chat" });
@@ -113,6 +117,7 @@ export function renderAll() {
   renderQueue();
   renderOffers();
   renderChat();
+  renderOwed();
   renderReplies();
   renderCustomer();
   renderTitle();

@@ -31,9 +31,9 @@ export const ui = {};
 
 // Functions that modules low in the import graph call but modules above them define: marking a
 // chat read redraws the list and the title, choosing or removing a chat redraws every pane, and
-// signing in starts the console. The page entry (console.js) fills these in before it boots;
+// signing in starts the console; the list of owed answers selects a chat. The page entry (console.js) fills these in before it boots;
 // calling through here keeps the modules free of import cycles.
-export const hooks = { start: null, renderAll: null, renderList: null, renderTitle: null };
+export const hooks = { start: null, renderAll: null, renderList: null, renderTitle: null, selectChat: null };
 
 function loadRead() {
   try {

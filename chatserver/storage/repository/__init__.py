@@ -20,6 +20,7 @@ every function, record and error is re-exported here.
 - `situations`: the operators' situation feedback and the models retrained from it.
 - `ideas`: visitors' ideas, who asked for them, and the news they are told.
 - `reports`: the team lead's report, aggregated in SQL.
+- `check_backs`: the check-backs and left-message answers still owed, read back on start.
 - `whispers`: supervisors' whispers to operators, kept apart from messages.
 - `tables`: the Core tables; `_common`: the helpers the modules share.
 """
@@ -79,6 +80,15 @@ from .blocks import (
     list_abuse_audit,
     list_blocks,
     recent_abuse_audit,
+)
+from .check_backs import (
+    CHECK_BACK_ANSWERED_EVENT,
+    CHECK_BACK_EVENT,
+    LEFT_MESSAGE_ANSWERED_EVENT,
+    REPLY_EMAIL_EVENT,
+    OwedAnswers,
+    owed_answers,
+    reply_email,
 )
 from .conversations import (
     ANSWER_SEEN_EVENT,
@@ -248,6 +258,14 @@ __all__ = [
     "get_or_create_customer_by_external_id",
     "get_visitor",
     "touch_visitor",
+    # check-backs
+    "CHECK_BACK_ANSWERED_EVENT",
+    "CHECK_BACK_EVENT",
+    "LEFT_MESSAGE_ANSWERED_EVENT",
+    "REPLY_EMAIL_EVENT",
+    "OwedAnswers",
+    "owed_answers",
+    "reply_email",
     # conversations
     "ANSWER_SEEN_EVENT",
     "LEFT_MESSAGE_EVENT",
