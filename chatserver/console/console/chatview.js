@@ -11,6 +11,7 @@ import { messageItem } from "./fragments.js";
 import { renderComposer } from "./draft.js";
 import { openTransfer } from "./transfer.js";
 import { renderBanners } from "./banners.js";
+import { isWhisper, whisperItem, withWhispers } from "./whispers.js";
 
 export function renderChat() {
   const chat = state.chats.get(state.active);
@@ -68,13 +69,13 @@ export function renderLog(chat) {
   const nearBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
   const items = [];
   let lastDay = "";
-  for (const msg of chat.messages) {
+  for (const msg of withWhispers(chat.messages, chat.whispers)) {
     const d = msg.ts ? day(msg.ts) : "";
     if (d && d !== lastDay) {
       items.push(h("li", { class: "day", text: d }));
       lastDay = d;
     }
-    items.push(messageItem(msg));
+    items.push(isWhisper(msg) ? whisperItem(msg) : messageItem(msg));
   }
   if (!items.length) items.push(h("li", { class: "day", text: "No messages yet" }));
   replace(ui.log, items);

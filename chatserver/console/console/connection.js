@@ -15,9 +15,11 @@ import { notify } from "./notifications.js";
 import { onOfferWithdrawn, onTransferOffer, renderOffers } from "./offers.js";
 import { onMessageLeft, onNudge, onTransferStatus, renderBanners } from "./banners.js";
 import { renderHead, renderLog, renderTyping } from "./chatview.js";
-import { onLibraryResults, onSuggestions } from "./suggestions.js";
+import { onLibraryResults, onSuggestions, renderReplies } from "./suggestions.js";
 import { renderCustomer } from "./customer.js";
 import { renderAll } from "./layout.js";
+import { onSupervisionFrame } from "./supervision.js";
+import { onIdeaRecorded } from "./idea.js";
 
 export function connect() {
   stopConnection(false);
@@ -35,6 +37,7 @@ export function connect() {
     }
     try {
       onFrame(frame);
+      onSupervisionFrame(frame);
     } catch (err) {
       console.error("frame", frame, err);
     }
@@ -162,6 +165,7 @@ function onFrame(frame) {
       // The visitor's feature request is counted; they will be told first if it is planned.
       const idea = frame.idea || {};
       toast(`${frame.new ? "New idea" : "Idea counted"}: “${idea.summary}” (${idea.count} asked). They will hear first if it is planned.`);
+      onIdeaRecorded(frame, renderReplies);
       break;
     }
     case "error":

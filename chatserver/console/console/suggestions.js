@@ -8,6 +8,7 @@ import { sendFrame } from "./socket.js";
 import { slotText } from "./fragments.js";
 import { insertReply, showPopup } from "./popup.js";
 import { renderTabCounts } from "./chatlist.js";
+import { ideaOffer } from "./idea.js";
 
 export function onSuggestions(frame) {
   const chat = state.chats.get(frame.conversation_id);
@@ -83,6 +84,8 @@ export function renderReplies() {
   if (s && s.situation && SITUATIONS[s.situation] && SITUATIONS[s.situation][1]) {
     body.push(h("p", { class: "tip small" }, h("strong", { text: "How: " }), SITUATIONS[s.situation][1]));
   }
+  const idea = ideaOffer(chat, s);
+  if (idea) body.push(idea);
   if (s && Array.isArray(s.candidates) && s.candidates.length) {
     body.push(h("p", { class: "candidates small", id: "candidates", title: "The assistant is unsure: its three likeliest readings" },
       h("strong", { text: "Unsure: " }),
