@@ -3,6 +3,7 @@
 // and the end of the chat. Nobody in the chat is told that it is watched (docs/protocol.md).
 
 import { day, h, modal, replace, toast } from "/console/ui.js";
+import { SITUATIONS } from "./constants.js";
 import { state, ui } from "./state.js";
 import { bySeq, setTab } from "./chats.js";
 import { sendFrame } from "./socket.js";
@@ -83,7 +84,7 @@ export function renderWatch() {
       h("div", { class: "head-meta" },
         h("span", { class: "badge warn", id: "watch-silent", title: "Neither the visitor nor the operator is told", text: "Silent: only you see this view" }),
         h("span", { class: "muted small", id: "watch-operator", text: w.ended ? "ended" : who ? `with ${who}` : "waiting for an operator" }),
-        live && live.situation ? h("span", { class: "badge brand", text: live.situation }) : null)),
+        live && live.situation ? h("span", { class: "badge brand", title: "The situation of the visitor's last message", text: (SITUATIONS[live.situation] || [live.situation])[0] }) : null)),
     h("div", { class: "head-actions" },
       h("button", { class: "btn", type: "button", id: "take-over-btn", disabled: Boolean(w.ended || !who || mine), title: "Take the chat yourself: the visitor is told why and what they gain", onclick: openTakeOver }, "Take over"),
       h("button", { class: "btn", type: "button", id: "unwatch-btn", onclick: stopWatching }, "Stop watching")));
