@@ -40,6 +40,7 @@ from chatserver.transport.hold_api import hold_routes
 from chatserver.transport.http_edge import ApiError, api_error_handler, http_error_handler
 from chatserver.transport.hub import Hub
 from chatserver.transport.ideas_api import ideas_routes
+from chatserver.transport.supervision_api import supervision_routes
 from chatserver.transport.limits import Limits
 from chatserver.transport.metrics_api import metrics_routes
 from chatserver.transport.operator_ws import operator_endpoint
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = time.time) ->
         *block_routes(),
         *assistant_routes(),
         *ideas_routes(),
+        *supervision_routes(),
         *report_routes(),
         *console_routes(),
         *hold_routes(),

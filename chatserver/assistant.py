@@ -103,6 +103,14 @@ class Assistant:
     def forget(self, conversation_id: int) -> None:
         self._notes.pop(conversation_id, None)
 
+    def situation(self, conversation_id: int) -> str | None:
+        """The hard situation recognised in the visitor's latest message here (None: none, or not seen)."""
+        notes = self._notes.get(conversation_id)
+        if notes is None or not notes.recognized:
+            return None
+        latest = notes.recognized[max(notes.recognized)].situation
+        return None if latest == NONE else latest
+
     def visitor_said(self, conversation_id: int, text: str, locale: str | None) -> None:
         notes = self.notes(conversation_id)
         notes.recent.append(text)

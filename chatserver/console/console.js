@@ -13,6 +13,7 @@ import { loadTypes } from "./console/customer.js";
 import { installShortcuts } from "./console/keyboard.js";
 import { buildLayout, renderAll } from "./console/layout.js";
 import { connect } from "./console/connection.js";
+import { startSupervision } from "./console/supervision.js";
 
 function boot() {
   const session = loadSession(SESSION_KEY);
@@ -26,6 +27,7 @@ function start(session) {
   state.wanted = session.wanted || "offline";
   state.notify = Boolean(session.notify) && "Notification" in window && Notification.permission === "granted";
   buildLayout();
+  startSupervision();
   connect();
   pollQueue();
   loadTypes();

@@ -91,6 +91,9 @@ class ConversationView:
     waiting_since: float
     left_message: bool
     offered_to: int | None
+    # When the holder got the chat, and the visitor's first message unanswered since (None: none).
+    assigned_at: float | None = None
+    unanswered_since: float | None = None
 
     def held_by(self, operator_id: int) -> bool:
         """Is this the operator who holds the chat now (during a transfer: still the original one)?"""
@@ -109,6 +112,8 @@ def conversation_view(conv: Conversation) -> ConversationView:
         waiting_since=conv.waiting_since,
         left_message=conv.left_message,
         offered_to=t.offered_to if t is not None else None,
+        assigned_at=conv.assigned_at,
+        unanswered_since=conv.gap_since,
     )
 
 

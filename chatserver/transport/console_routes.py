@@ -46,6 +46,7 @@ CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 CONSOLE_ASSETS = (
     "console.js",
     "console.css",
+    "supervise.css",
     "ui.js",
     "ui.css",
     "icon.svg",
@@ -61,8 +62,10 @@ CONSOLE_ASSETS = (
     "console/customer.js",
     "console/draft.js",
     "console/fragments.js",
+    "console/idea.js",
     "console/keyboard.js",
     "console/layout.js",
+    "console/live.js",
     "console/notifications.js",
     "console/offers.js",
     "console/popup.js",
@@ -72,7 +75,10 @@ CONSOLE_ASSETS = (
     "console/state.js",
     "console/status.js",
     "console/suggestions.js",
+    "console/supervision.js",
     "console/transfer.js",
+    "console/watch.js",
+    "console/whispers.js",
 )
 ADMIN_ASSETS = (
     "admin.js",

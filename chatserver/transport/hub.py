@@ -17,7 +17,7 @@ from typing import Any
 from chatserver.assistant import Assistant, Feedback, Usage
 from chatserver.broker.base import Broker
 from chatserver.core import events as ev
-from chatserver.core.effects import CheckBackDue, Refused, ReplyWritten, ShutOut
+from chatserver.core.effects import CheckBackDue, Closed, Refused, ReplyWritten, ShutOut
 from chatserver.core.engine import Engine
 from chatserver.core.views import PresenceView
 from chatserver.mail import MailSender
@@ -50,6 +50,7 @@ from .suggestion_worker import SuggestionWorker
 from .transfers import Transfers
 from .visitor_requests import VisitorRequests
 from .waiting import Waiting
+from .watchers import Watchers
 
 # Re-exported: callers import these from here.
 __all__ = ["Clock", "Hub", "ack_frame", "conv_channel", "operator_channel", "visitor_channel"]
@@ -167,6 +168,9 @@ class Hub:
         self.appliers.shared[ReplyWritten] = self.check_backs.reply_written
         # A blocked visitor's sockets close wherever they are (shut_out.py).
         self.appliers.local[ShutOut] = ShutOuts(self.channels).shut_out
+        # Supervisors watching a chat are told when it ends (supervision.py, watchers.py).
+        self.watchers = Watchers()
+        self.appliers.local[Closed] = self.watchers.then(self.appliers.local[Closed])
         self.visitors = VisitorRequests(
             engine=engine,
             writer=writer,
@@ -308,6 +312,7 @@ class Hub:
 
     def forget(self, outbox: Outbox) -> None:
         self.channels.forget(outbox)
+        self.watchers.forget(outbox)
 
     async def store_and_fan_out(self, message: NewMessage) -> StoredMessage:
         return await self.relay.store_and_fan_out(message)

@@ -7,7 +7,7 @@ the chat sees a change and no slot is taken. Whispers are stored in their own ta
 the messages, so no path that reads messages for a visitor (replays, resumes, transcripts, past
 chats) can carry them; they are published only on ``operator:<id>`` channels. A take-over is a
 transfer from the holder to the supervisor, with a reason and a benefit like any other, which
-the supervisor accepts at once.
+the supervisor accepts at once. Watchers are told when the chat closes (``watchers.py``).
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class Supervision:
         hub = self.state.hub
         conv = hub.engine.conversation(cid)
         assert conv is not None
+        hub.watchers.add(cid, self.outbox, self.operator.id)
         self.outbox.put(
             f.encode(
                 f.watch_frame(
@@ -92,6 +93,7 @@ class Supervision:
             raise f.FrameError(f.NOT_A_SUPERVISOR, "only supervisors and admins may do this", client_id)
         f.require(frame, f.FieldSpec("conversation_id", int))
         cid: int = frame["conversation_id"]
+        self.state.hub.watchers.remove(cid, self.outbox)
         if not self.state.hub.operator_holds(self.operator.id, cid):
             self.state.hub.channels.unlisten(conv_channel(cid), self.outbox)
         self.outbox.put(f.encode(f.unwatch_frame(cid)))

@@ -134,6 +134,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/admin/assistant/report"): Spec(),
     ("GET", "/api/admin/ideas"): Spec(query=("status",)),
     ("PATCH", "/api/admin/ideas/{idea_id:int}"): Spec(("status",)),
+    ("GET", "/api/supervision/chats"): Spec(),
     ("GET", "/api/admin/reports"): Spec(query=_REPORT_QUERY),
     ("GET", "/api/admin/reports/{table}.csv"): Spec(query=_REPORT_QUERY),
 }

@@ -13,6 +13,7 @@ import { openTransfer } from "./transfer.js";
 import { renderBanners } from "./banners.js";
 import { sendBoundary } from "./boundary.js";
 import { checkBackButton } from "./checkback.js";
+import { isWhisper, whisperItem, withWhispers } from "./whispers.js";
 
 export function renderChat() {
   const chat = state.chats.get(state.active);
@@ -71,13 +72,13 @@ export function renderLog(chat) {
   const nearBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
   const items = [];
   let lastDay = "";
-  for (const msg of chat.messages) {
+  for (const msg of withWhispers(chat.messages, chat.whispers)) {
     const d = msg.ts ? day(msg.ts) : "";
     if (d && d !== lastDay) {
       items.push(h("li", { class: "day", text: d }));
       lastDay = d;
     }
-    items.push(messageItem(msg));
+    items.push(isWhisper(msg) ? whisperItem(msg) : messageItem(msg));
   }
   if (!items.length) items.push(h("li", { class: "day", text: "No messages yet" }));
   replace(ui.log, items);

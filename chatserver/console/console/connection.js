@@ -20,6 +20,8 @@ import { onLibraryResults, onSuggestions, renderReplies } from "./suggestions.js
 import { renderCustomer } from "./customer.js";
 import { renderAll } from "./layout.js";
 import { onBoundaryNotice } from "./boundary.js";
+import { onSupervisionFrame } from "./supervision.js";
+import { onIdeaRecorded } from "./idea.js";
 
 export function connect() {
   stopConnection(false);
@@ -37,6 +39,7 @@ export function connect() {
     }
     try {
       onFrame(frame);
+      onSupervisionFrame(frame);
     } catch (err) {
       console.error("frame", frame, err);
     }
@@ -179,6 +182,7 @@ function onFrame(frame) {
       // The visitor's feature request is counted; they will be told first if it is planned.
       const idea = frame.idea || {};
       toast(`${frame.new ? "New idea" : "Idea counted"}: “${idea.summary}” (${idea.count} asked). They will hear first if it is planned.`);
+      onIdeaRecorded(frame, renderReplies);
       break;
     }
     case "error":

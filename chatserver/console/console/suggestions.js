@@ -9,6 +9,7 @@ import { slotText } from "./fragments.js";
 import { insertReply, showPopup } from "./popup.js";
 import { renderTabCounts } from "./chatlist.js";
 import { sendBoundary } from "./boundary.js";
+import { ideaOffer } from "./idea.js";
 
 export function onSuggestions(frame) {
   const chat = state.chats.get(frame.conversation_id);
@@ -90,6 +91,8 @@ export function renderReplies() {
       h("p", { class: "small", text: "Insults? Set the boundary first: the warning goes in the visitor's language; a cool-down and a block follow only if it goes on." }),
       h("button", { class: "btn", type: "button", id: "hater-boundary", title: "Send the boundary warning (the assistant recognised an abusive message; you confirm it)", onclick: () => sendBoundary(chat, "warn", true) }, "Set the boundary: send the warning")));
   }
+  const idea = ideaOffer(chat, s);
+  if (idea) body.push(idea);
   if (s && Array.isArray(s.candidates) && s.candidates.length) {
     body.push(h("p", { class: "candidates small", id: "candidates", title: "The assistant is unsure: its three likeliest readings" },
       h("strong", { text: "Unsure: " }),
