@@ -13,6 +13,10 @@ Phases (each bounded in time):
   one of its messages has been in flight for more than 1 s.
 * ``--saturate``: every visitor keeps ``--inflight`` unacked messages in flight;
   persisted msgs/s = acks/s; the same load on the bare relay gives the ratio.
+* ``--flash``: a flash crowd instead of the phases above: ``--chats`` visitors arrive within
+  ``--flash-window`` s, each through the whole visitor path (session, socket, hello, first
+  message), and the time until each (and every one) is routed is printed
+  (bench/_relay_flash.py).
 * ``--idle N``: N idle chats (N visitor + N operator sockets) held for
   ``--duration`` s; sockets held, errors, server RSS.
 
@@ -45,6 +49,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from _relay_flash import add_flash_args, flash_phase
 from _relay_phase import run_phase
 from _relay_procstats import nofile_limit
 from _relay_report import out, report
@@ -95,6 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     ap.add_argument("--verbose", action="store_true", help="also print the frames seen")
+    add_flash_args(ap)
     return ap.parse_args(argv)
 
 
@@ -103,6 +109,8 @@ async def amain(args: argparse.Namespace) -> int:
     phases = ([] if args.no_paced else ["paced"]) + (["saturate"] if args.saturate else [])
     if args.idle > 0:
         phases.append("idle")
+    if args.flash:
+        phases = ["flash"]
     if not phases:
         out("nothing to run (all phases disabled)")
         return 2
@@ -132,6 +140,9 @@ async def amain(args: argparse.Namespace) -> int:
                     f"{2 * args.idle} idle sockets will not all fit"
                 )
         for phase in phases:
+            if phase == "flash":
+                await flash_phase(targets, args, tmp)
+                continue
             results: dict[str, dict[str, Any]] = {}
             for t in targets:
                 procs = idle_procs if phase == "idle" else base
