@@ -3,7 +3,9 @@
 Per-message commits cap out near 1k msgs/s (docs/performance.md#persistence); one thread
 that drains a queue and commits everything queued in one transaction keeps
 full durability (each ack waits for its group's commit) at a fraction of
-the cost. One thread also means SQLite never sees two writers. While one
+the cost. Other small writes on a hot path (a visitor's session, a conversation opened or
+assigned) join the same groups through `grouped`: a flash crowd of new chats then costs a
+few commits, not three per chat. One thread also means SQLite never sees two writers. While one
 batch commits, the next accumulates. Reads go to a separate small pool,
 which WAL lets run beside the writer.
 """
@@ -22,9 +24,9 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Engine
 
-from .db import checkpoint_wal
+from .db import checkpoint_wal, write_transaction
 from .records import NewMessage, StoredMessage
-from .repository import store_messages
+from .repository import store_messages, store_messages_in
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -41,6 +43,55 @@ class _Call:
     fn: Callable[..., Any]
     kwargs: dict[str, Any]
     future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class _Grouped:
+    fn: Callable[..., Any]
+    kwargs: dict[str, Any]
+    future: asyncio.Future[Any]
+
+
+_Step = NewMessage | _Grouped
+
+
+def _write_group(engine: Engine, steps: Sequence[_Step]) -> list[Any]:
+    """Messages and grouped writes in queue order, in one transaction; results in that order."""
+    results: list[Any] = []
+    with write_transaction(engine) as conn:
+        cursor = conn.connection.cursor()
+        try:
+            i = 0
+            while i < len(steps):
+                step = steps[i]
+                if isinstance(step, _Grouped):
+                    results.append(step.fn(conn, **step.kwargs))
+                    i += 1
+                    continue
+                j = i
+                while j < len(steps) and not isinstance(steps[j], _Grouped):
+                    j += 1
+                run = cast(list[NewMessage], steps[i:j])
+                results.extend(store_messages_in(cursor, engine.dialect.name, messages=run))
+                i = j
+        finally:
+            cursor.close()
+    return results
+
+
+def _write_each(engine: Engine, steps: Sequence[_Step]) -> list[Any]:
+    """After a failed group: one transaction per step, so only the bad one fails."""
+    outcomes: list[Any] = []
+    for step in steps:
+        try:
+            if isinstance(step, _Grouped):
+                with write_transaction(engine) as conn:
+                    outcomes.append(step.fn(conn, **step.kwargs))
+            else:
+                outcomes.append(store_messages(engine, messages=[step])[0])
+        except Exception as exc:  # noqa: BLE001 - handed to that step's caller
+            outcomes.append(exc)
+    return outcomes
 
 
 def _store_each(engine: Engine, messages: Sequence[NewMessage]) -> list[StoredMessage | Exception]:
@@ -90,8 +141,8 @@ class MessageWriter:
         self._checkpoint_running = False
         self._checkpoint: asyncio.Future[int] | None = None
         self._last_checkpoint = 0.0
-        self._queue: deque[_Store | _Call] = deque()
-        self._in_flight: list[_Store | _Call] = []
+        self._queue: deque[_Store | _Call | _Grouped] = deque()
+        self._in_flight: list[_Store | _Call | _Grouped] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -152,6 +203,18 @@ class MessageWriter:
         self._submit(_Store(message, future))
         return future
 
+    def grouped(self, fn: Callable[..., T], /, **kwargs: Any) -> asyncio.Future[T]:
+        """Queue fn(connection, **kwargs) now, to run inside the next group commit.
+
+        For small writes on a hot path: ``fn`` runs in the transaction of the group it lands
+        in, in queue order with messages and other grouped writes, and must not commit. The
+        future resolves once that group has committed (with fn's result, or its error: a
+        group that fails is retried one write per transaction, so only the bad one fails).
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._submit(_Grouped(fn, kwargs, future))
+        return future
+
     async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Run fn(engine, **kwargs) in the writer thread, ordered with message batches."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -165,7 +228,7 @@ class MessageWriter:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, partial(fn, self._engine, **kwargs))
 
-    def _submit(self, item: _Store | _Call) -> None:
+    def _submit(self, item: _Store | _Call | _Grouped) -> None:
         if self._task is None or self._closing:
             raise RuntimeError("MessageWriter is not running")
         self._queue.append(item)
@@ -186,11 +249,17 @@ class MessageWriter:
                     self._in_flight = [call]
                     await self._run_call(call)
                 else:
-                    batch: list[_Store] = []
-                    while self._queue and len(batch) < self._max_batch and isinstance(self._queue[0], _Store):
-                        batch.append(cast(_Store, self._queue.popleft()))
+                    batch: list[_Store | _Grouped] = []
+                    queue = self._queue
+                    while (
+                        self._queue and len(batch) < self._max_batch and not isinstance(self._queue[0], _Call)
+                    ):
+                        batch.append(cast(_Store | _Grouped, queue.popleft()))
                     self._in_flight = list(batch)
-                    await self._commit(batch)
+                    if any(isinstance(item, _Grouped) for item in batch):
+                        await self._commit_group(batch)
+                    else:
+                        await self._commit(cast(list[_Store], batch))
                 self._in_flight = []
                 self._maybe_checkpoint()
         finally:
@@ -236,6 +305,23 @@ class MessageWriter:
             _resolve(call.future, exc)
         else:
             _resolve(call.future, result)
+
+    async def _commit_group(self, batch: list[_Store | _Grouped]) -> None:
+        steps: list[_Step] = [item if isinstance(item, _Grouped) else item.message for item in batch]
+        started = time.perf_counter()
+        try:
+            results: Sequence[Any] = await self._in_writer(_write_group, self._engine, steps)
+        except Exception as exc:
+            if len(batch) == 1:
+                results = [exc]
+            else:
+                log.info("group of %d writes failed (%r); retrying one by one", len(batch), exc)
+                results = await self._in_writer(_write_each, self._engine, steps)
+        else:
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started, sum(isinstance(s, NewMessage) for s in steps))
+        for item, outcome in zip(batch, results, strict=True):
+            _resolve(item.future, outcome)
 
     async def _commit(self, batch: list[_Store]) -> None:
         messages = [item.message for item in batch]

@@ -92,8 +92,10 @@ from .conversations import (
     list_open_conversations,
     list_promises,
     open_conversation,
+    open_conversation_in,
     reset_interrupted_transfers,
     set_conversation_state,
+    set_conversation_state_in,
     set_conversation_team,
     unseen_answer,
     write_promises,
@@ -131,7 +133,7 @@ from .ideas import (
     unseen_idea_news,
     visitor_message,
 )
-from .messages import messages_after, store_messages
+from .messages import messages_after, store_messages, store_messages_in
 from .operators import (
     create_operator,
     create_team,
@@ -148,6 +150,7 @@ from .operators import (
 )
 from .people import (
     create_visitor,
+    create_visitor_in,
     get_customer,
     get_or_create_customer_by_external_id,
     get_visitor,
@@ -242,6 +245,7 @@ __all__ = [
     "update_operator",
     # people
     "create_visitor",
+    "create_visitor_in",
     "get_customer",
     "get_or_create_customer_by_external_id",
     "get_visitor",
@@ -260,14 +264,17 @@ __all__ = [
     "list_open_conversations",
     "list_promises",
     "open_conversation",
+    "open_conversation_in",
     "reset_interrupted_transfers",
     "set_conversation_state",
+    "set_conversation_state_in",
     "set_conversation_team",
     "unseen_answer",
     "write_promises",
     # messages
     "messages_after",
     "store_messages",
+    "store_messages_in",
     # reports
     "COMMENTS_LIMIT",
     "HOLDING_LINE_EVENT",

@@ -218,6 +218,12 @@ def store_messages(engine: Engine, *, messages: Sequence[NewMessage]) -> list[St
     raise AssertionError("unreachable")
 
 
+def store_messages_in(cursor: Any, dialect: str, *, messages: Sequence[NewMessage]) -> list[StoredMessage]:
+    """`store_messages` on the driver cursor of the caller's transaction (a group that mixes
+    messages with other writes); the caller retries or splits the group if it fails."""
+    return _store_batch(_Driver(cursor, dialect), messages) if messages else []
+
+
 def messages_after(
     engine: Engine, *, conversation_id: int, after_seq: int, limit: int = 1000
 ) -> list[StoredMessage]:
