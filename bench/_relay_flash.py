@@ -381,8 +381,8 @@ class FlashWorker:
             tasks.append(asyncio.create_task(self.visitor(chat, row)))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.all_done.wait(), self.cfg["timeout"])
-        # the operator side may still be on its way: wait for it a little
-        deadline = time.time() + 2.0
+        # the operator side may still be on its way (its briefing follows the visitor's news)
+        deadline = t0 + float(self.cfg["timeout"])
         while time.time() < deadline and any(r[5] and not self.op_has[r[0]] for r in self.rows):
             await asyncio.sleep(0.02)
         for task in tasks:

@@ -147,7 +147,7 @@ class EffectAppliers:
         assigns = [e for e in effects if isinstance(e, Assign)]
         if self._core.leader:
             assigns = await self._assign_all(assigns)
-        await asyncio.gather(*(self._assign_here(e) for e in assigns))
+        await self._briefing.brief_run([(e.operator_id, e.conversation_id) for e in assigns])
 
     async def _assign_all(self, effects: list[Assign]) -> list[Assign]:
         """The shared part of a run of assignments; the ones that were carried out."""
@@ -165,14 +165,12 @@ class EffectAppliers:
                 self._core.dispatch(ev.ClaimLost(effect.conversation_id, effect.operator_id))
         now = self._core.clock()
         writes = [
-            self._writer.grouped(
-                repo.set_conversation_state_in,
+            self._writer.bulk(
+                repo.assign_conversations,
                 conversation_id=e.conversation_id,
-                state="assigned",
                 operator_id=e.operator_id,
                 now=now,
-                event_kind="assigned",
-                data={"sticky": e.sticky},
+                sticky=e.sticky,
             )
             for e in won
         ]

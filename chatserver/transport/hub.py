@@ -117,6 +117,7 @@ class Hub:
             relay=self.relay,
             suggestions=self.suggestions,
             assistant=assistant,
+            channels=self.channels,
         )
         transfers = Transfers(
             writer=writer,

@@ -88,8 +88,8 @@ async def create_visitor_session(request: Request) -> Response:
     if existing is None:
         visitor_id = uuid.uuid4().hex
         # In the writer's next group commit; the token goes out only once it is durable.
-        await state.writer.grouped(
-            repo.create_visitor_in, visitor_id=visitor_id, locale=locale, customer_id=customer_id, now=now
+        await state.writer.bulk(
+            repo.add_visitors, visitor_id=visitor_id, locale=locale, customer_id=customer_id, now=now
         )
     else:
         await state.writer.run(

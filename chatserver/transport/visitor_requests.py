@@ -119,8 +119,8 @@ class VisitorRequests:
             previous: int | None = None
             if cid is None:
                 # Opened in the writer's next group commit, with who served this visitor last.
-                conv, previous = await self._writer.grouped(
-                    repo.open_conversation_in,
+                conv, previous = await self._writer.bulk(
+                    repo.open_conversations,
                     visitor_id=visitor_id,
                     customer_id=customer_id,
                     locale=locale,

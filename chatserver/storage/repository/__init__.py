@@ -13,6 +13,7 @@ every function, record and error is re-exported here.
 - `people`: customers and visitors.
 - `conversations`: conversations, their event log, transfers and wait promises.
 - `messages`: the message hot path (`store_messages`) and message reads.
+- `chat_setup`: a flash crowd's visitors and conversations created and assigned in bulk.
 - `settings`: server-wide key/value settings.
 - `replies`: the admin-edited reply libraries, their versions and usage.
 - `customer_records`: orders, cases, profiles, ratings and pages from the shop feed and operators.
@@ -78,11 +79,13 @@ from .blocks import (
     list_abuse_audit,
     list_blocks,
 )
+from .chat_setup import add_visitors, assign_conversations, open_conversations
 from .conversations import (
     ANSWER_SEEN_EVENT,
     LEFT_MESSAGE_EVENT,
     append_conversation_event,
     get_conversation,
+    get_conversations,
     get_open_conversation_for_visitor,
     get_or_open_conversation,
     interrupt_open_promises,
@@ -133,7 +136,7 @@ from .ideas import (
     unseen_idea_news,
     visitor_message,
 )
-from .messages import messages_after, store_messages, store_messages_in
+from .messages import messages_after, messages_of, store_messages, store_messages_in
 from .operators import (
     create_operator,
     create_team,
@@ -255,6 +258,7 @@ __all__ = [
     "LEFT_MESSAGE_EVENT",
     "append_conversation_event",
     "get_conversation",
+    "get_conversations",
     "get_open_conversation_for_visitor",
     "get_or_open_conversation",
     "interrupt_open_promises",
@@ -273,7 +277,11 @@ __all__ = [
     "write_promises",
     # messages
     "messages_after",
+    "messages_of",
     "store_messages",
+    "add_visitors",
+    "assign_conversations",
+    "open_conversations",
     "store_messages_in",
     # reports
     "COMMENTS_LIMIT",

@@ -171,6 +171,15 @@ def get_conversation(engine: Engine, *, conversation_id: int) -> ConversationPub
         return _conversation(conn, CONVERSATION.c.id == conversation_id)
 
 
+def get_conversations(engine: Engine, *, conversation_ids: Sequence[int]) -> dict[int, ConversationPublic]:
+    """Several conversations by id in one statement (a run of operators' briefings)."""
+    if not conversation_ids:
+        return {}
+    with read_transaction(engine) as conn:
+        rows = conn.execute(select(CONVERSATION).where(CONVERSATION.c.id.in_(list(conversation_ids)))).all()
+    return {row.id: ConversationPublic.model_validate(dict(row._mapping)) for row in rows}
+
+
 def set_conversation_state(
     engine: Engine,
     *,
