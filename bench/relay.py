@@ -16,6 +16,10 @@ Phases (each bounded in time):
 * ``--closed [C]``: C chats (default 200) in a closed loop: the operator answers each
   visitor message when it arrives, the visitor sends the next when the answer arrives
   (bench/_relay_closed.py); round trips/s, round-trip latency, stalled chats.
+* ``--flash``: a flash crowd instead of the phases above: ``--chats`` visitors arrive within
+  ``--flash-window`` s, each through the whole visitor path (session, socket, hello, first
+  message), and the time until each (and every one) is routed is printed
+  (bench/_relay_flash.py).
 * ``--idle N``: N idle chats (N visitor + N operator sockets) held for
   ``--duration`` s; sockets held, errors, server RSS.
 
@@ -49,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from _relay_closed import ratio as closed_ratio
+from _relay_flash import add_flash_args, flash_phase
 from _relay_phase import run_phase
 from _relay_procstats import nofile_limit
 from _relay_report import out, pct, report
@@ -102,6 +107,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     ap.add_argument("--verbose", action="store_true", help="also print the frames seen")
+    add_flash_args(ap)
     return ap.parse_args(argv)
 
 
@@ -111,6 +117,8 @@ async def amain(args: argparse.Namespace) -> int:
     phases += ["closed"] if args.closed > 0 else []
     if args.idle > 0:
         phases.append("idle")
+    if args.flash:
+        phases = ["flash"]
     if not phases:
         out("nothing to run (all phases disabled)")
         return 2
@@ -141,6 +149,9 @@ async def amain(args: argparse.Namespace) -> int:
                     f"{2 * args.idle} idle sockets will not all fit"
                 )
         for phase in phases:
+            if phase == "flash":
+                await flash_phase(targets, args, tmp)
+                continue
             results: dict[str, dict[str, Any]] = {}
             for t in targets:
                 procs = idle_procs if phase == "idle" else base

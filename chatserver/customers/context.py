@@ -239,6 +239,27 @@ def conversation_context(engine: Engine, *, conversation: ConversationPublic) ->
     )
 
 
+def contexts_for_assigned(
+    engine: Engine, *, conversations: Sequence[ConversationPublic]
+) -> dict[int, dict[str, Any] | None]:
+    """`context_for_assigned` for a run of assignments, in one call to a reader thread."""
+    found: dict[int, dict[str, Any] | None] = {}
+    for conversation in conversations:
+        try:
+            found[conversation.id] = conversation_context(engine, conversation=conversation)
+            continue
+        except Exception:
+            log.exception("could not build the context of conversation %s", conversation.id)
+        cust = conversation.customer_id
+        c = repo.get_customer(engine, customer_id=cust) if cust is not None else None
+        found[conversation.id] = (  # the bare identity rather than no brief
+            None
+            if c is None
+            else {"id": c.id, "name": c.name, "email": c.email, "external_id": c.external_id}
+        )
+    return found
+
+
 async def context_for_assigned(
     writer: MessageWriter, conversation: ConversationPublic
 ) -> dict[str, Any] | None:

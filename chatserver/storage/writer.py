@@ -3,7 +3,9 @@
 Per-message commits cap out near 1k msgs/s (docs/performance.md#persistence); one thread
 that drains a queue and commits everything queued in one transaction keeps
 full durability (each ack waits for its group's commit) at a fraction of
-the cost. One thread also means SQLite never sees two writers. While one
+the cost. Other small writes on a hot path (a visitor's session, a conversation opened or
+assigned) join the same groups through `grouped`: a flash crowd of new chats then costs a
+few commits, not three per chat. One thread also means SQLite never sees two writers. While one
 batch commits, the next accumulates. Reads go to a separate small pool,
 which WAL lets run beside the writer.
 """
@@ -22,9 +24,9 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Engine
 
-from .db import checkpoint_wal
+from .db import checkpoint_wal, driver_write_transaction, write_transaction
 from .records import NewMessage, StoredMessage
-from .repository import store_messages
+from .repository import store_messages, store_messages_in
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -41,6 +43,86 @@ class _Call:
     fn: Callable[..., Any]
     kwargs: dict[str, Any]
     future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class _Grouped:
+    fn: Callable[..., Any]
+    kwargs: dict[str, Any]
+    future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class _Bulk:
+    fn: Callable[[Any, str, Sequence[dict[str, Any]]], list[Any]]
+    item: dict[str, Any]
+    future: asyncio.Future[Any]
+
+
+_Step = NewMessage | _Grouped | _Bulk
+
+
+def _same_run(a: _Step, b: _Step) -> bool:
+    """Whether two neighbouring steps are done by one call (messages, or one bulk function)."""
+    if isinstance(a, NewMessage):
+        return isinstance(b, NewMessage)
+    return isinstance(a, _Bulk) and isinstance(b, _Bulk) and a.fn is b.fn
+
+
+def _write_steps(engine: Engine, steps: Sequence[_Step], conn: Any, cursor: Any) -> list[Any]:
+    results: list[Any] = []
+    dialect = engine.dialect.name
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        j = i + 1
+        if not isinstance(step, _Grouped):
+            while j < len(steps) and _same_run(step, steps[j]):
+                j += 1
+        if isinstance(step, _Grouped):
+            results.append(step.fn(conn, **step.kwargs))
+        elif isinstance(step, _Bulk):
+            items = [cast(_Bulk, s).item for s in steps[i:j]]
+            results.extend(step.fn(cursor, dialect, items))
+        else:
+            results.extend(store_messages_in(cursor, dialect, messages=cast(list[NewMessage], steps[i:j])))
+        i = j
+    return results
+
+
+def _write_group(engine: Engine, steps: Sequence[_Step]) -> list[Any]:
+    """Messages, bulk and grouped writes in queue order, in one transaction; results in that order.
+
+    Runs of messages and of one bulk function take one call each; without a grouped write
+    (which needs SQLAlchemy's connection) the whole group stays on the driver's cursor.
+    """
+    if not any(isinstance(s, _Grouped) for s in steps):
+        with driver_write_transaction(engine) as cursor:
+            return _write_steps(engine, steps, None, cursor)
+    with write_transaction(engine) as conn:
+        cursor = conn.connection.cursor()
+        try:
+            return _write_steps(engine, steps, conn, cursor)
+        finally:
+            cursor.close()
+
+
+def _write_each(engine: Engine, steps: Sequence[_Step]) -> list[Any]:
+    """After a failed group: one transaction per step, so only the bad one fails."""
+    outcomes: list[Any] = []
+    for step in steps:
+        try:
+            if isinstance(step, _Bulk):
+                with driver_write_transaction(engine) as cursor:
+                    outcomes.append(step.fn(cursor, engine.dialect.name, [step.item])[0])
+            elif isinstance(step, _Grouped):
+                with write_transaction(engine) as conn:
+                    outcomes.append(step.fn(conn, **step.kwargs))
+            else:
+                outcomes.append(store_messages(engine, messages=[step])[0])
+        except Exception as exc:  # noqa: BLE001 - handed to that step's caller
+            outcomes.append(exc)
+    return outcomes
 
 
 def _store_each(engine: Engine, messages: Sequence[NewMessage]) -> list[StoredMessage | Exception]:
@@ -90,8 +172,8 @@ class MessageWriter:
         self._checkpoint_running = False
         self._checkpoint: asyncio.Future[int] | None = None
         self._last_checkpoint = 0.0
-        self._queue: deque[_Store | _Call] = deque()
-        self._in_flight: list[_Store | _Call] = []
+        self._queue: deque[_Store | _Call | _Grouped | _Bulk] = deque()
+        self._in_flight: list[_Store | _Call | _Grouped | _Bulk] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -152,6 +234,32 @@ class MessageWriter:
         self._submit(_Store(message, future))
         return future
 
+    def grouped(self, fn: Callable[..., T], /, **kwargs: Any) -> asyncio.Future[T]:
+        """Queue fn(connection, **kwargs) now, to run inside the next group commit.
+
+        For small writes on a hot path: ``fn`` runs in the transaction of the group it lands
+        in, in queue order with messages and other grouped writes, and must not commit. The
+        future resolves once that group has committed (with fn's result, or its error: a
+        group that fails is retried one write per transaction, so only the bad one fails).
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._submit(_Grouped(fn, kwargs, future))
+        return future
+
+    def bulk(
+        self, fn: Callable[[Any, str, Sequence[dict[str, Any]]], list[Any]], /, **item: Any
+    ) -> asyncio.Future[Any]:
+        """Queue one item of a bulk write now, to run inside the next group commit.
+
+        Every item of ``fn`` queued next to each other lands in one call
+        ``fn(cursor, dialect, items)`` on the group's driver cursor, which returns one result
+        per item (`repository.chat_setup`: a flash crowd's chats in a few statements). The
+        future resolves with this item's result once the group has committed.
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._submit(_Bulk(fn, item, future))
+        return future
+
     async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Run fn(engine, **kwargs) in the writer thread, ordered with message batches."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -165,7 +273,7 @@ class MessageWriter:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, partial(fn, self._engine, **kwargs))
 
-    def _submit(self, item: _Store | _Call) -> None:
+    def _submit(self, item: _Store | _Call | _Grouped | _Bulk) -> None:
         if self._task is None or self._closing:
             raise RuntimeError("MessageWriter is not running")
         self._queue.append(item)
@@ -186,11 +294,17 @@ class MessageWriter:
                     self._in_flight = [call]
                     await self._run_call(call)
                 else:
-                    batch: list[_Store] = []
-                    while self._queue and len(batch) < self._max_batch and isinstance(self._queue[0], _Store):
-                        batch.append(cast(_Store, self._queue.popleft()))
+                    batch: list[_Store | _Grouped | _Bulk] = []
+                    queue = self._queue
+                    while (
+                        self._queue and len(batch) < self._max_batch and not isinstance(self._queue[0], _Call)
+                    ):
+                        batch.append(cast(_Store | _Grouped | _Bulk, queue.popleft()))
                     self._in_flight = list(batch)
-                    await self._commit(batch)
+                    if not all(isinstance(item, _Store) for item in batch):
+                        await self._commit_group(batch)
+                    else:
+                        await self._commit(cast(list[_Store], batch))
                 self._in_flight = []
                 self._maybe_checkpoint()
         finally:
@@ -236,6 +350,23 @@ class MessageWriter:
             _resolve(call.future, exc)
         else:
             _resolve(call.future, result)
+
+    async def _commit_group(self, batch: list[_Store | _Grouped | _Bulk]) -> None:
+        steps: list[_Step] = [item.message if isinstance(item, _Store) else item for item in batch]
+        started = time.perf_counter()
+        try:
+            results: Sequence[Any] = await self._in_writer(_write_group, self._engine, steps)
+        except Exception as exc:
+            if len(batch) == 1:
+                results = [exc]
+            else:
+                log.info("group of %d writes failed (%r); retrying one by one", len(batch), exc)
+                results = await self._in_writer(_write_each, self._engine, steps)
+        else:
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started, sum(isinstance(s, NewMessage) for s in steps))
+        for item, outcome in zip(batch, results, strict=True):
+            _resolve(item.future, outcome)
 
     async def _commit(self, batch: list[_Store]) -> None:
         messages = [item.message for item in batch]

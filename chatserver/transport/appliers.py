@@ -12,6 +12,7 @@ transfers, waits and promises by the modules named in the tables. Timers are the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -137,6 +138,52 @@ class EffectAppliers:
 
     # ------------------------------------------------------------------ the conversation's own life
 
+    #: Effects applied a run at a time (`apply_run`): consecutive assignments.
+    batched: frozenset[type] = frozenset({Assign})
+
+    async def apply_run(self, effects: list[Effect]) -> None:
+        """Consecutive assignments together: claims and frames as one by one, the state writes
+        in one group commit, the operators' briefings side by side."""
+        assigns = [e for e in effects if isinstance(e, Assign)]
+        if self._core.leader:
+            assigns = await self._assign_all(assigns)
+        await self._briefing.brief_run([(e.operator_id, e.conversation_id) for e in assigns])
+
+    async def _assign_all(self, effects: list[Assign]) -> list[Assign]:
+        """The shared part of a run of assignments; the ones that were carried out."""
+        claims = await asyncio.gather(
+            *(
+                self._broker.claim(f"claim:conv:{e.conversation_id}", f"operator:{e.operator_id}")
+                for e in effects
+            )
+        )
+        won: list[Assign] = []
+        for effect, claimed in zip(effects, claims, strict=True):
+            if claimed:
+                won.append(effect)
+            else:
+                self._core.dispatch(ev.ClaimLost(effect.conversation_id, effect.operator_id))
+        now = self._core.clock()
+        writes = [
+            self._writer.bulk(
+                repo.assign_conversations,
+                conversation_id=e.conversation_id,
+                operator_id=e.operator_id,
+                now=now,
+                sticky=e.sticky,
+            )
+            for e in won
+        ]
+        written = await asyncio.gather(*writes, return_exceptions=True)
+        done: list[Assign] = []
+        for effect, outcome in zip(won, written, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("could not record %r: %r", effect, outcome, extra=effect_context(effect))
+                continue
+            done.append(effect)
+            await self._after_assign_written(effect)
+        return done
+
     async def _assign(self, effect: Assign) -> None:
         cid, oid = effect.conversation_id, effect.operator_id
         if not await self._broker.claim(f"claim:conv:{cid}", f"operator:{oid}"):
@@ -151,6 +198,11 @@ class EffectAppliers:
             event_kind="assigned",
             data={"sticky": effect.sticky},
         )
+        await self._after_assign_written(effect)
+
+    async def _after_assign_written(self, effect: Assign) -> None:
+        """Once the assignment is stored: the wait it ended is measured, the visitor told."""
+        cid, oid = effect.conversation_id, effect.operator_id
         if self._observe_assignment is not None and not effect.sticky:
             conv = self._core.engine.conversation(cid)
             if conv is not None and conv.waiting_since:

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from chatserver.core import events as ev
 from chatserver.core.effects import CancelTimer, Effect, Refused, StartTimer
@@ -30,6 +31,7 @@ log = logging.getLogger("chatserver.hub")
 
 Clock = Callable[[], float]
 ApplyEffect = Callable[[Effect], Awaitable[None]]
+ApplyRun = Callable[[list[Effect]], Awaitable[None]]  # a run of consecutive effects of one batched type
 Ask = Callable[[ev.Event], Awaitable[Refused | None]]  # `CoreDriver.ask`, for modules that only make requests
 OnEvent = Callable[[ev.Event], None]
 
@@ -132,8 +134,15 @@ class CoreDriver:
     def running(self) -> bool:
         return self._applier is not None
 
-    def start(self, apply: ApplyEffect) -> None:
-        self._applier = asyncio.create_task(self._apply_forever(apply), name="hub-effects")
+    def start(
+        self, apply: ApplyEffect, *, apply_run: ApplyRun | None = None, batched: frozenset[type] = frozenset()
+    ) -> None:
+        """Apply effects in order; consecutive effects of a ``batched`` type go to ``apply_run``
+        together (a flash crowd's assignments: one group commit and one round of briefings for
+        all of them, not one after the other)."""
+        self._applier = asyncio.create_task(
+            self._apply_forever(apply, apply_run, batched if apply_run else frozenset()), name="hub-effects"
+        )
 
     async def stop(self) -> None:
         """Stop the applier (after ``settle``, if nothing queued may be lost)."""
@@ -142,17 +151,38 @@ class CoreDriver:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._applier
 
-    async def _apply_forever(self, apply: ApplyEffect) -> None:
+    async def _apply_forever(
+        self, apply: ApplyEffect, apply_run: ApplyRun | None, batched: frozenset[type]
+    ) -> None:
         while True:
-            effects = await self._effects.get()
+            taken = [await self._effects.get()]
+            while batched and not self._effects.empty():
+                taken.append(self._effects.get_nowait())  # everything queued meanwhile, in order
             try:
-                for effect in effects:
-                    try:
-                        await apply(effect)
-                    except Exception:
-                        log.exception("could not apply %r", effect, extra=effect_context(effect))
+                effects = [effect for group in taken for effect in group]
+                i = 0
+                while i < len(effects):
+                    kind = type(effects[i])
+                    j = i + 1
+                    if kind in batched:
+                        while j < len(effects) and type(effects[j]) is kind:
+                            j += 1
+                        assert apply_run is not None
+                        await self._apply_guarded(apply_run, effects[i:j])
+                    else:
+                        await self._apply_guarded(apply, effects[i])
+                    i = j
             finally:
-                self._effects.task_done()
+                for _ in taken:
+                    self._effects.task_done()
+
+    @staticmethod
+    async def _apply_guarded(apply: Callable[[Any], Awaitable[None]], what: Any) -> None:
+        try:
+            await apply(what)
+        except Exception:
+            first = what[0] if isinstance(what, list) else what
+            log.exception("could not apply %r", what, extra=effect_context(first))
 
     # ------------------------------------------------------------------ timers
 

@@ -120,6 +120,7 @@ class Hub:
             suggestions=self.suggestions,
             assistant=assistant,
             clock=clock,
+            channels=self.channels,
         )
         transfers = Transfers(
             writer=writer,
@@ -211,7 +212,7 @@ class Hub:
     async def start(self) -> None:
         """Rebuild routing state from storage (or take the service's, with several processes),
         then start applying effects."""
-        self.core.start(self.appliers.apply)
+        self.core.start(self.appliers.apply, apply_run=self.appliers.apply_run, batched=self.appliers.batched)
         self.suggestions.start()
         await self.etiquette.start()
         if self.cluster is None:

@@ -77,6 +77,15 @@ class MessageRelay:
         outbox.begin_sync(conversation_id, after_seq)
         self._channels.listen(conv_channel(conversation_id), outbox)
         await outbox.subscriptions_ready()
+        try:
+            history = await self.history(conversation_id, after_seq)
+        except BaseException:
+            outbox.end_sync(conversation_id, [])
+            raise
+        outbox.end_sync(conversation_id, history)
+
+    async def history(self, conversation_id: int, after_seq: int) -> list[tuple[int, str]]:
+        """Every stored message after ``after_seq`` as (seq, frame), read a page at a time."""
         history: list[tuple[int, str]] = []
         cursor = after_seq
         while True:
@@ -85,6 +94,5 @@ class MessageRelay:
             )
             history.extend((m.seq, f.encode(f.message_frame(m))) for m in batch)
             if len(batch) < REPLAY_BATCH:
-                break
+                return history
             cursor = batch[-1].seq
-        outbox.end_sync(conversation_id, history)

@@ -74,17 +74,22 @@ async def create_visitor_session(request: Request) -> Response:
         )
         customer_id = customer.id
     existing = await state.writer.read(repo.get_visitor, visitor_id=visitor_id) if visitor_id else None
-    block = await state.writer.read(
-        repo.active_block,
-        visitor_id=existing.id if existing is not None else None,
-        customer_id=customer_id if customer_id is not None else (existing.customer_id if existing else None),
+    blocked_customer = (
+        customer_id if customer_id is not None else (existing.customer_id if existing else None)
     )
-    if block is not None:
-        raise ApiError(403, "visitor_blocked", "this visitor is blocked")
+    if existing is not None or blocked_customer is not None:  # a brand-new anonymous visitor has no block
+        block = await state.writer.read(
+            repo.active_block,
+            visitor_id=existing.id if existing is not None else None,
+            customer_id=blocked_customer,
+        )
+        if block is not None:
+            raise ApiError(403, "visitor_blocked", "this visitor is blocked")
     if existing is None:
         visitor_id = uuid.uuid4().hex
-        await state.writer.run(
-            repo.create_visitor, visitor_id=visitor_id, locale=locale, customer_id=customer_id, now=now
+        # In the writer's next group commit; the token goes out only once it is durable.
+        await state.writer.bulk(
+            repo.add_visitors, visitor_id=visitor_id, locale=locale, customer_id=customer_id, now=now
         )
     else:
         await state.writer.run(

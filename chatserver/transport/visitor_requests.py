@@ -116,9 +116,11 @@ class VisitorRequests:
         async with self._turn(visitor_id):
             cid = self._conversations.of_visitor(visitor_id)
             opened = cid is None
+            previous: int | None = None
             if cid is None:
-                conv = await self._writer.run(
-                    repo.open_conversation,
+                # Opened in the writer's next group commit, with who served this visitor last.
+                conv, previous = await self._writer.bulk(
+                    repo.open_conversations,
                     visitor_id=visitor_id,
                     customer_id=customer_id,
                     locale=locale,
@@ -137,11 +139,6 @@ class VisitorRequests:
             )
         stored = await self._relay.fan_out_committed(pending)
         if opened:
-            previous = await self._writer.read(
-                repo.last_operator_for_customer_or_visitor,
-                visitor_id=visitor_id,
-                customer_id=customer_id,
-            )
             # Awaited: whether the visitor now waits in line is read just below.
             await self._core.ask(
                 ev.ConversationOpened(cid, visitor_id, previous_operator_id=previous, locale=locale)

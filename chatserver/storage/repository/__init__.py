@@ -13,6 +13,7 @@ every function, record and error is re-exported here.
 - `people`: customers and visitors.
 - `conversations`: conversations, their event log, transfers and wait promises.
 - `messages`: the message hot path (`store_messages`) and message reads.
+- `chat_setup`: a flash crowd's visitors and conversations created and assigned in bulk.
 - `settings`: server-wide key/value settings.
 - `replies`: the admin-edited reply libraries, their versions and usage.
 - `customer_records`: orders, cases, profiles, ratings and pages from the shop feed and operators.
@@ -90,11 +91,13 @@ from .check_backs import (
     owed_answers,
     reply_email,
 )
+from .chat_setup import add_visitors, assign_conversations, open_conversations
 from .conversations import (
     ANSWER_SEEN_EVENT,
     LEFT_MESSAGE_EVENT,
     append_conversation_event,
     get_conversation,
+    get_conversations,
     get_open_conversation_for_visitor,
     get_or_open_conversation,
     interrupt_open_promises,
@@ -104,8 +107,10 @@ from .conversations import (
     list_open_conversations,
     list_promises,
     open_conversation,
+    open_conversation_in,
     reset_interrupted_transfers,
     set_conversation_state,
+    set_conversation_state_in,
     set_conversation_team,
     unseen_answer,
     write_promises,
@@ -143,7 +148,7 @@ from .ideas import (
     unseen_idea_news,
     visitor_message,
 )
-from .messages import messages_after, store_messages
+from .messages import messages_after, messages_of, store_messages, store_messages_in
 from .operators import (
     create_operator,
     create_team,
@@ -160,6 +165,7 @@ from .operators import (
 )
 from .people import (
     create_visitor,
+    create_visitor_in,
     get_customer,
     get_or_create_customer_by_external_id,
     get_visitor,
@@ -254,6 +260,7 @@ __all__ = [
     "update_operator",
     # people
     "create_visitor",
+    "create_visitor_in",
     "get_customer",
     "get_or_create_customer_by_external_id",
     "get_visitor",
@@ -271,6 +278,7 @@ __all__ = [
     "LEFT_MESSAGE_EVENT",
     "append_conversation_event",
     "get_conversation",
+    "get_conversations",
     "get_open_conversation_for_visitor",
     "get_or_open_conversation",
     "interrupt_open_promises",
@@ -280,14 +288,21 @@ __all__ = [
     "list_open_conversations",
     "list_promises",
     "open_conversation",
+    "open_conversation_in",
     "reset_interrupted_transfers",
     "set_conversation_state",
+    "set_conversation_state_in",
     "set_conversation_team",
     "unseen_answer",
     "write_promises",
     # messages
     "messages_after",
+    "messages_of",
     "store_messages",
+    "add_visitors",
+    "assign_conversations",
+    "open_conversations",
+    "store_messages_in",
     # reports
     "COMMENTS_LIMIT",
     "HOLDING_LINE_EVENT",

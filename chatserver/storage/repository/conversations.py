@@ -115,6 +115,23 @@ def open_conversation(
         return _open(conn, visitor_id=visitor_id, customer_id=customer_id, locale=locale, team=team, now=now)
 
 
+def open_conversation_in(
+    conn: Connection,
+    *,
+    visitor_id: str,
+    customer_id: int | None,
+    locale: str | None,
+    team: str | None = None,
+    now: float,
+) -> tuple[ConversationPublic, int | None]:
+    """A new waiting conversation inside the caller's transaction (the writer's group commit),
+    with the operator who last served this customer or visitor (for sticky routing), read
+    first in the same transaction so opening costs no read of its own."""
+    previous = _last_operator(conn, visitor_id=visitor_id, customer_id=customer_id)
+    opened = _open(conn, visitor_id=visitor_id, customer_id=customer_id, locale=locale, team=team, now=now)
+    return opened, previous
+
+
 def get_or_open_conversation(
     engine: Engine,
     *,
@@ -154,6 +171,15 @@ def get_conversation(engine: Engine, *, conversation_id: int) -> ConversationPub
         return _conversation(conn, CONVERSATION.c.id == conversation_id)
 
 
+def get_conversations(engine: Engine, *, conversation_ids: Sequence[int]) -> dict[int, ConversationPublic]:
+    """Several conversations by id in one statement (a run of operators' briefings)."""
+    if not conversation_ids:
+        return {}
+    with read_transaction(engine) as conn:
+        rows = conn.execute(select(CONVERSATION).where(CONVERSATION.c.id.in_(list(conversation_ids)))).all()
+    return {row.id: ConversationPublic.model_validate(dict(row._mapping)) for row in rows}
+
+
 def set_conversation_state(
     engine: Engine,
     *,
@@ -170,6 +196,32 @@ def set_conversation_state(
     stamps closed_at and, when `operator_id` is None, keeps the operator who
     had it so history still shows who handled the chat.
     """
+    with write_transaction(engine) as conn:
+        set_conversation_state_in(
+            conn,
+            conversation_id=conversation_id,
+            state=state,
+            operator_id=operator_id,
+            now=now,
+            event_kind=event_kind,
+            data=data,
+        )
+        found = _conversation(conn, CONVERSATION.c.id == conversation_id)
+    assert found is not None
+    return found
+
+
+def set_conversation_state_in(
+    conn: Connection,
+    *,
+    conversation_id: int,
+    state: str,
+    operator_id: int | None,
+    now: float,
+    event_kind: str,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """`set_conversation_state` inside the caller's transaction (the writer's group commit)."""
     check_allowed(state, CONVERSATION_STATES, "state")
     changes: dict[str, Any] = {"state": state, "operator_id": operator_id}
     if state == "assigned":
@@ -180,24 +232,18 @@ def set_conversation_state(
         changes["closed_at"] = now
         if operator_id is None:
             del changes["operator_id"]
-    with write_transaction(engine) as conn:
-        updated = conn.execute(
-            update(CONVERSATION).where(CONVERSATION.c.id == conversation_id).values(**changes)
-        )
-        if updated.rowcount == 0:
-            raise UnknownConversation(f"no conversation {conversation_id}")
-        _append_event(
-            conn,
-            conversation_id=conversation_id,
-            kind=event_kind,
-            state=state,
-            operator_id=operator_id,
-            data=data,
-            now=now,
-        )
-        found = _conversation(conn, CONVERSATION.c.id == conversation_id)
-    assert found is not None
-    return found
+    updated = conn.execute(update(CONVERSATION).where(CONVERSATION.c.id == conversation_id).values(**changes))
+    if updated.rowcount == 0:
+        raise UnknownConversation(f"no conversation {conversation_id}")
+    _append_event(
+        conn,
+        conversation_id=conversation_id,
+        kind=event_kind,
+        state=state,
+        operator_id=operator_id,
+        data=data,
+        now=now,
+    )
 
 
 def list_open_conversations(engine: Engine) -> list[ConversationPublic]:
@@ -228,17 +274,22 @@ def last_operator_for_customer_or_visitor(
     Reads the event log rather than Conversation.operator_id, so a transfer or
     requeue in between does not hide the operator who actually talked to them.
     """
+    with read_transaction(engine) as conn:
+        return _last_operator(conn, visitor_id=visitor_id, customer_id=customer_id)
+
+
+def _last_operator(conn: Connection, *, visitor_id: str, customer_id: int | None) -> int | None:
     who = CONVERSATION.c.visitor_id == visitor_id
     if customer_id is not None:
         who = or_(who, CONVERSATION.c.customer_id == customer_id)
-    with read_transaction(engine) as conn:
-        return conn.execute(
-            select(EVENT.c.operator_id)
-            .join(CONVERSATION, CONVERSATION.c.id == EVENT.c.conversation_id)
-            .where(who, EVENT.c.state == "assigned", EVENT.c.operator_id.is_not(None))
-            .order_by(EVENT.c.ts.desc(), EVENT.c.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+    result: int | None = conn.execute(
+        select(EVENT.c.operator_id)
+        .join(CONVERSATION, CONVERSATION.c.id == EVENT.c.conversation_id)
+        .where(who, EVENT.c.state == "assigned", EVENT.c.operator_id.is_not(None))
+        .order_by(EVENT.c.ts.desc(), EVENT.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return result
 
 
 # --- transfers and promises --------------------------------------------------

@@ -218,6 +218,31 @@ def store_messages(engine: Engine, *, messages: Sequence[NewMessage]) -> list[St
     raise AssertionError("unreachable")
 
 
+def store_messages_in(cursor: Any, dialect: str, *, messages: Sequence[NewMessage]) -> list[StoredMessage]:
+    """`store_messages` on the driver cursor of the caller's transaction (a group that mixes
+    messages with other writes); the caller retries or splits the group if it fails."""
+    return _store_batch(_Driver(cursor, dialect), messages) if messages else []
+
+
+def messages_of(
+    engine: Engine, *, conversation_ids: Sequence[int], max_seq: int
+) -> dict[int, list[StoredMessage]]:
+    """The messages up to `max_seq` of several conversations, each in seq order, in one statement
+    (the replays of a run of operators' briefings)."""
+    found: dict[int, list[StoredMessage]] = {cid: [] for cid in conversation_ids}
+    if not conversation_ids:
+        return found
+    with read_transaction(engine) as conn:
+        rows = conn.execute(
+            select(*MESSAGE_COLUMNS)
+            .where(MESSAGE.c.conversation_id.in_(list(conversation_ids)), MESSAGE.c.seq <= max_seq)
+            .order_by(MESSAGE.c.conversation_id, MESSAGE.c.seq)
+        ).all()
+    for row in rows:
+        found[row[1]].append(stored_message(row, duplicate=False))
+    return found
+
+
 def messages_after(
     engine: Engine, *, conversation_id: int, after_seq: int, limit: int = 1000
 ) -> list[StoredMessage]:

@@ -73,6 +73,19 @@ def create_visitor(
     now: float,
 ) -> VisitorPublic:
     """Insert a visitor; if the id already exists, the stored visitor is returned as is."""
+    with write_transaction(engine) as conn:
+        return create_visitor_in(conn, visitor_id=visitor_id, locale=locale, customer_id=customer_id, now=now)
+
+
+def create_visitor_in(
+    conn: Connection,
+    *,
+    visitor_id: str,
+    locale: str | None,
+    customer_id: int | None = None,
+    now: float,
+) -> VisitorPublic:
+    """`create_visitor` inside the caller's transaction (the writer's group commit)."""
     values = {
         "id": visitor_id,
         "customer_id": customer_id,
@@ -80,9 +93,8 @@ def create_visitor(
         "created_at": now,
         "last_seen": now,
     }
-    with write_transaction(engine) as conn:
-        insert_if_absent(conn, VISITOR, values, ["id"])
-        found = _visitor(conn, visitor_id)
+    insert_if_absent(conn, VISITOR, values, ["id"])
+    found = _visitor(conn, visitor_id)
     assert found is not None
     return found
 
