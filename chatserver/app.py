@@ -40,7 +40,6 @@ from chatserver.transport.hold_api import hold_routes
 from chatserver.transport.http_edge import ApiError, api_error_handler, http_error_handler
 from chatserver.transport.hub import Hub
 from chatserver.transport.ideas_api import ideas_routes
-from chatserver.transport.supervision_api import supervision_routes
 from chatserver.transport.limits import Limits
 from chatserver.transport.metrics_api import metrics_routes
 from chatserver.transport.operator_ws import operator_endpoint
@@ -48,6 +47,7 @@ from chatserver.transport.redis_core_log import RedisLog
 from chatserver.transport.reports_api import report_routes
 from chatserver.transport.state import Clock, ServerState
 from chatserver.transport.static_routes import static_routes
+from chatserver.transport.supervision_api import supervision_routes
 from chatserver.transport.visitor_ws import visitor_endpoint
 
 log = logging.getLogger("chatserver")

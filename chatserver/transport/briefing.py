@@ -24,9 +24,9 @@ from chatserver.storage.records import StoredMessage
 from chatserver.storage.writer import MessageWriter
 
 from . import frames as f
+from .channels import Channels, conv_channel
 from .check_back_appliers import owed_answer_frames
 from .core_driver import Clock
-from .channels import Channels, conv_channel
 from .directory import OperatorDirectory
 from .message_relay import REPLAY_BATCH, MessageRelay
 from .outbox import Outbox

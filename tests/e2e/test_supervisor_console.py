@@ -111,10 +111,14 @@ async def test_a_supervisor_watches_whispers_unseen_by_the_visitor_and_takes_ove
     watch = sara.find("#watch-view")
     await expect(watch).to_be_visible()
     await expect(sara.find("#watch-operator")).to_have_text("with Anna Nowak")
-    await expect(sara.find("#watch-log li.msg.visitor .bubble")).to_have_text(["Hello, my blender arrived broken"])
+    await expect(sara.find("#watch-log li.msg.visitor .bubble")).to_have_text(
+        ["Hello, my blender arrived broken"]
+    )
     await anna.find("#composer").fill("I'm so sorry, let me check that for you.")
     await anna.find("#composer").press("Enter")
-    await expect(sara.find("#watch-log li.msg.operator .bubble")).to_have_text(["I'm so sorry, let me check that for you."])
+    await expect(sara.find("#watch-log li.msg.operator .bubble")).to_have_text(
+        ["I'm so sorry, let me check that for you."]
+    )
     await visitor.say("Thank you, it was a gift")
     await expect(sara.find("#watch-log li.msg.visitor .bubble")).to_have_text(
         ["Hello, my blender arrived broken", "Thank you, it was a gift"]
@@ -161,7 +165,9 @@ async def test_a_supervisor_watches_whispers_unseen_by_the_visitor_and_takes_ove
     # Sara holds the chat now: her own chat view, the whole conversation, and she can answer.
     await expect(watch).to_be_hidden()
     await expect(sara.find("#chat-list .chat-item")).to_have_count(1)
-    await expect(bubbles(sara, "visitor")).to_have_text(["Hello, my blender arrived broken", "Thank you, it was a gift"])
+    await expect(bubbles(sara, "visitor")).to_have_text(
+        ["Hello, my blender arrived broken", "Thank you, it was a gift"]
+    )
     await expect(sara.find(".offer")).to_have_count(0)
     await expect(anna.find("#chat-list .chat-item.ended")).to_contain_text("Transferred")
     await sara.find("#composer").fill("Sara here, I have approved your refund.")
@@ -171,9 +177,7 @@ async def test_a_supervisor_watches_whispers_unseen_by_the_visitor_and_takes_ove
     await sara.shot("console-supervisor-took-over")
 
 
-async def test_the_watch_view_says_when_the_chat_ends(
-    shop: Server, pages: tuple[Tabs, Shopper]
-) -> None:
+async def test_the_watch_view_says_when_the_chat_ends(shop: Server, pages: tuple[Tabs, Shopper]) -> None:
     tabs, _shopper = pages
     anna = await console_online(tabs, shop, "Anna Nowak")
     sara = await signed_in(tabs, shop, "Sara Lind", "admin")

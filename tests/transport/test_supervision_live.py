@@ -1,4 +1,4 @@
-"""What a supervisor's console needs beyond the frames: every live chat listed, and the end of a watched chat."""
+"""What a supervisor's console needs beyond the frames: all live chats, a watched chat's end."""
 
 from __future__ import annotations
 
@@ -60,9 +60,7 @@ async def test_live_chats_list_every_open_chat_with_operator_wait_and_situation(
     await waiting.say("Hello, is anyone there?")
     line = (await waiting.expect("queue"))["conversation_id"]
 
-    response = await server.http.get(
-        "/api/supervision/chats", headers={"Authorization": f"Bearer {s_token}"}
-    )
+    response = await server.http.get("/api/supervision/chats", headers={"Authorization": f"Bearer {s_token}"})
     assert response.status_code == 200, response.text
     chats = {c["conversation_id"]: c for c in response.json()["chats"]}
     assert set(chats) == {held, line}
@@ -77,15 +75,11 @@ async def test_live_chats_list_every_open_chat_with_operator_wait_and_situation(
     await anna.say("Thank you, that is a lovely idea", conversation_id=held)
     await visitor.expect("message", sender="operator")
     await server.settle()
-    response = await server.http.get(
-        "/api/supervision/chats", headers={"Authorization": f"Bearer {s_token}"}
-    )
+    response = await server.http.get("/api/supervision/chats", headers={"Authorization": f"Bearer {s_token}"})
     chats = {c["conversation_id"]: c for c in response.json()["chats"]}
     assert chats[held]["waiting"] is None and chats[held]["waiting_s"] is None
 
     # A plain operator may not see them; nobody signed in neither.
-    refused = await server.http.get(
-        "/api/supervision/chats", headers={"Authorization": f"Bearer {a_token}"}
-    )
+    refused = await server.http.get("/api/supervision/chats", headers={"Authorization": f"Bearer {a_token}"})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     assert (await server.http.get("/api/supervision/chats")).status_code == 401

@@ -82,6 +82,7 @@ from .blocks import (
     list_blocks,
     recent_abuse_audit,
 )
+from .chat_setup import add_visitors, assign_conversations, open_conversations
 from .check_backs import (
     CHECK_BACK_ANSWERED_EVENT,
     CHECK_BACK_EVENT,
@@ -91,7 +92,6 @@ from .check_backs import (
     owed_answers,
     reply_email,
 )
-from .chat_setup import add_visitors, assign_conversations, open_conversations
 from .conversations import (
     ANSWER_SEEN_EVENT,
     LEFT_MESSAGE_EVENT,
