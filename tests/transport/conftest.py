@@ -162,13 +162,20 @@ ServerFactory = Callable[..., Awaitable[Server]]
 
 
 @contextlib.asynccontextmanager
-async def run_server(settings: Settings, clock: Callable[[], float] | None = None) -> AsyncIterator[Server]:
-    """Like uvicorn's own test helper: serve on a free port in this loop, stop cleanly."""
+async def run_server(
+    settings: Settings, clock: Callable[[], float] | None = None, *, ws: type | None = None
+) -> AsyncIterator[Server]:
+    """Like uvicorn's own test helper: serve on a free port in this loop, stop cleanly.
+
+    ``ws`` replaces the websocket protocol class (a subclass of the shipped one that records).
+    """
     port = free_port()
     app = create_app(settings) if clock is None else create_app(settings, clock=clock)
     config = uvicorn_config(
         app, host="127.0.0.1", port=port, max_frame_bytes=settings.max_frame_bytes, log_level="warning"
     )
+    if ws is not None:
+        config.ws = ws
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

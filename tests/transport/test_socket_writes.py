@@ -7,20 +7,15 @@ per message is fewer system calls on the server and fewer wake-ups on the client
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-import uvicorn
-
-from chatserver.app import create_app
 from chatserver.settings import Settings
-from chatserver.transport.ws_protocol import BufferedWebSocketProtocol, uvicorn_config
+from chatserver.transport.ws_protocol import BufferedWebSocketProtocol
 
-from .conftest import Server, free_port
+from .conftest import Server, run_server
 
 WRITES: list[bytes] = []
 
@@ -42,24 +37,8 @@ class RecordedWrites(BufferedWebSocketProtocol):
 @contextlib.asynccontextmanager
 async def recorded_server(tmp_path: Path) -> AsyncIterator[Server]:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/chat.db")
-    port = free_port()
-    app = create_app(settings)
-    config = uvicorn_config(
-        app, host="127.0.0.1", port=port, max_frame_bytes=settings.max_frame_bytes, log_level="warning"
-    )
-    config.ws = RecordedWrites
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-        try:
-            yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", http, app)
-        finally:
-            server.should_exit = True
-            await task
+    async with run_server(settings, ws=RecordedWrites) as server:
+        yield server
 
 
 async def test_the_echo_and_the_ack_of_a_message_go_out_in_one_write(tmp_path: Path) -> None:
