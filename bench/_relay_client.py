@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from _relay_closed import window as closed_window
-from _relay_net import http_json
+from _relay_net import LoginFailed, http_json, login_operator
 from _relay_peers import Operator, Visitor
 
 loads = json.loads
@@ -124,21 +124,10 @@ class Worker:
         if not self.real:
             return f"o:{op['index']}"
         try:
-            status, body = await http_json(
-                self.host,
-                self.port,
-                "POST",
-                "/api/operators/login",
-                {"email": op["email"], "password": op["password"]},
-                origin=self.origin,
-            )
-        except (OSError, TimeoutError) as exc:
-            self.error("login", repr(exc))
+            return await login_operator(self.host, self.port, op, origin=self.origin)
+        except LoginFailed as exc:
+            self.error("login", str(exc))
             return None
-        if status != 200 or not isinstance(body, dict) or "token" not in body:
-            self.error("login", f"HTTP {status} {body}")
-            return None
-        return str(body["token"])
 
     async def connect_operators(self) -> None:
         """Log in and connect this worker's operator sockets (online unless idle)."""

@@ -31,7 +31,7 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from _relay_net import WSClient, http_json, ws_connect
+from _relay_net import LoginFailed, WSClient, http_json, login_operator, ws_connect
 from _relay_procstats import machine_busy
 from _relay_report import ms, out, pct
 
@@ -285,18 +285,11 @@ class FlashWorker:
         for op in self.cfg["operators"]:
             token = f"o:{op['index']}"
             if self.real:
-                status, body = await http_json(
-                    self.host,
-                    self.port,
-                    "POST",
-                    "/api/operators/login",
-                    {"email": op["email"], "password": op["password"]},
-                    origin=self.origin,
-                )
-                if status != 200:
-                    self.fail("login", f"HTTP {status} {body}")
+                try:
+                    token = await login_operator(self.host, self.port, op, origin=self.origin)
+                except LoginFailed as exc:
+                    self.fail("login", str(exc))
                     continue
-                token = body["token"]
             welcomed = asyncio.get_running_loop().create_future()
 
             def on_message(raw: str, welcomed: asyncio.Future[None] = welcomed) -> None:

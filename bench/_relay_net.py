@@ -385,3 +385,25 @@ def _dechunk(data: bytes) -> bytes:
         out.append(data[:size])
         data = data[size + 2 :]
     return b"".join(out)
+
+
+class LoginFailed(Exception):
+    """An operator of the bench could not sign in (the detail says why)."""
+
+
+async def login_operator(host: str, port: int, op: dict[str, Any], *, origin: str | None = None) -> str:
+    """The operator's session token from the real server's login route."""
+    try:
+        status, body = await http_json(
+            host,
+            port,
+            "POST",
+            "/api/operators/login",
+            {"email": op["email"], "password": op["password"]},
+            origin=origin,
+        )
+    except (OSError, TimeoutError) as exc:
+        raise LoginFailed(repr(exc)) from exc
+    if status != 200 or not isinstance(body, dict) or "token" not in body:
+        raise LoginFailed(f"HTTP {status} {body}")
+    return str(body["token"])
