@@ -15,13 +15,11 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, expect
 
 from chatserver.settings import Settings
-from chatserver.storage import repository as repo
-from chatserver.transport.auth import hash_password
 from tests.transport.conftest import Server, run_server
 
 from .conftest import DESKTOP, Visitor
+from .test_console import PASSWORD, make_operator
 
-PASSWORD = "pw-secret-1"
 ZONE = "Europe/Warsaw"
 
 
@@ -71,18 +69,7 @@ async def widget(browser: Browser, contexts: list[BrowserContext], server: Serve
 
 async def console(browser: Browser, contexts: list[BrowserContext], server: Server) -> Visitor:
     """The operator's console, signed in and online (a Visitor only for its page and error log)."""
-    address = f"anna-{time.time_ns()}@desk.example"
-    await server.state.writer.run(
-        repo.create_operator,
-        email=address,
-        name="Anna Nowak",
-        title="Customer care",
-        role="operator",
-        capacity=3,
-        teams=(),
-        password_hash=hash_password(PASSWORD),
-        now=time.time(),
-    )
+    _oid, address = await make_operator(server, "Anna Nowak")
     context = await browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id=ZONE)
     contexts.append(context)
     tab = Visitor(context, await context.new_page(), server)
