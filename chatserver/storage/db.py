@@ -22,7 +22,8 @@ concurrent senders, see the storage tests for the durability contract):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -165,12 +166,52 @@ def driver_integrity_error(engine: Engine) -> type[Exception]:
     return error
 
 
+# The connection of the `shared_read_transaction` open in this thread, if any.
+_shared_reads = threading.local()
+
+
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A read-only snapshot; never commits anything."""
+    """A read-only snapshot; never commits anything.
+
+    Inside `shared_read_transaction` on the same engine it is that transaction, so a batch of
+    reads pays for one connection checkout, one BEGIN and one rollback.
+    """
+    if in_shared_reads(engine):
+        yield _shared_reads.conn
+        return
     with engine.connect() as conn:
         with conn.begin() as tx:
             yield conn
+            tx.rollback()
+
+
+def in_shared_reads(engine: Engine) -> bool:
+    """Whether this thread is inside a `shared_read_transaction` on this engine."""
+    shared: Connection | None = getattr(_shared_reads, "conn", None)
+    return shared is not None and shared.engine is engine
+
+
+@contextmanager
+def shared_read_transaction(engine: Engine) -> Iterator[Callable[[], None]]:
+    """One read transaction that every `read_transaction` in this thread joins until exit.
+
+    Yields ``restart``: after a failed statement, PostgreSQL refuses the rest of the
+    transaction, so the caller ends it and begins a fresh one for the reads still to run.
+    """
+    with engine.connect() as conn:
+        tx = conn.begin()
+
+        def restart() -> None:
+            nonlocal tx
+            tx.rollback()
+            tx = conn.begin()
+
+        _shared_reads.conn = conn
+        try:
+            yield restart
+        finally:
+            _shared_reads.conn = None
             tx.rollback()
 
 

@@ -24,11 +24,13 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Engine
 
+from .batched_reads import BatchedReads
 from .db import checkpoint_wal, driver_write_transaction, write_transaction
 from .records import NewMessage, StoredMessage
 from .repository import store_messages, store_messages_in
 
 T = TypeVar("T")
+READERS = 2  # reader threads: reads run beside the writer (WAL), batched per thread
 log = logging.getLogger(__name__)
 
 
@@ -179,6 +181,7 @@ class MessageWriter:
         self._closing = False
         self._writer: ThreadPoolExecutor | None = None
         self._readers: ThreadPoolExecutor | None = None
+        self._reads: BatchedReads | None = None
         # Told (seconds, messages) after each group commit: the metrics' hook, off by default.
         self.on_commit: Callable[[float, int], None] | None = None
 
@@ -196,7 +199,8 @@ class MessageWriter:
         self._closing = False
         self._wakeup = asyncio.Event()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
-        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader")
+        self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="db-reader")
+        self._reads = BatchedReads(self._engine, self._readers, readers=READERS)
         if self._checkpoint_every_s is not None:
             self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-checkpoint")
             self._last_checkpoint = time.monotonic()
@@ -267,11 +271,13 @@ class MessageWriter:
         return cast(T, await future)
 
     async def read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        """Run a read-only fn(engine, **kwargs) in the reader pool, beside the writer."""
-        if self._readers is None or self._closing:
+        """Run a read-only fn(engine, **kwargs) in the reader pool, beside the writer.
+
+        It shares one transaction with the other reads asked for meanwhile (`BatchedReads`).
+        """
+        if self._reads is None or self._closing:
             raise RuntimeError("MessageWriter is not running")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, partial(fn, self._engine, **kwargs))
+        return cast(T, await self._reads.read(fn, kwargs))
 
     def _submit(self, item: _Store | _Call | _Grouped | _Bulk) -> None:
         if self._task is None or self._closing:

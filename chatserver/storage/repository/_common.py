@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..db import read_transaction
+from ..db import in_shared_reads, read_transaction
 from ..records import StoredMessage
 from .tables import MESSAGE
 
@@ -84,9 +84,10 @@ def context_reader(engine: Engine) -> Iterator[Connection]:
     """Reads beside the chat: a snapshot on SQLite; on PostgreSQL plain autocommit reads.
 
     PostgreSQL's READ COMMITTED gives every statement its own snapshot inside a
-    transaction too, so BEGIN and ROLLBACK would only add two round trips to each context.
+    transaction too, so BEGIN and ROLLBACK would only add two round trips to each context;
+    in a batch of reads (`shared_read_transaction`) they are paid once for the batch.
     """
-    if engine.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql" or in_shared_reads(engine):
         with read_transaction(engine) as conn:
             yield conn
         return
