@@ -10,7 +10,7 @@ the bigger the crowd, the bigger the batches. A read that fails fails only its o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
@@ -21,22 +21,50 @@ from sqlalchemy.engine import Engine
 from .db import shared_read_transaction
 
 
+@dataclass(slots=True, frozen=True)
+class _Keyed:
+    """A read of one key through ``fn(engine, *, keys) -> {key: answer}``; absent keys get ``default``."""
+
+    key: Hashable
+    default: Any
+
+
 @dataclass(slots=True)
 class _Read:
     fn: Callable[..., Any]
-    kwargs: dict[str, Any]
+    kwargs: dict[str, Any] | _Keyed
     future: asyncio.Future[Any]
 
 
-def _run_reads(
-    engine: Engine, calls: list[tuple[Callable[..., Any], dict[str, Any]]]
-) -> list[tuple[bool, Any]]:
-    """In a reader thread: per call (True, its result) or (False, the exception it raised)."""
+_Call = tuple[Callable[..., Any], "dict[str, Any] | _Keyed"]
+
+
+def _run_reads(engine: Engine, calls: list[_Call]) -> list[tuple[bool, Any]]:
+    """In a reader thread: per call (True, its result) or (False, the exception it raised).
+
+    The keyed reads of one function go in one call with every key asked for: one statement
+    for a crowd of hellos instead of one each.
+    """
+    wanted: dict[Callable[..., Any], list[Hashable]] = {}
+    for fn, how in calls:
+        if isinstance(how, _Keyed):
+            wanted.setdefault(fn, []).append(how.key)
     outcomes: list[tuple[bool, Any]] = []
     with shared_read_transaction(engine) as restart:
-        for fn, kwargs in calls:
+        answers: dict[Callable[..., Any], tuple[bool, Any]] = {}
+        for fn, keys in wanted.items():
             try:
-                outcomes.append((True, fn(engine, **kwargs)))
+                answers[fn] = (True, fn(engine, keys=list(dict.fromkeys(keys))))
+            except Exception as exc:  # noqa: BLE001 - handed to every caller of that function
+                answers[fn] = (False, exc)
+                restart()
+        for fn, how in calls:
+            if isinstance(how, _Keyed):
+                ok, found = answers[fn]
+                outcomes.append((True, found.get(how.key, how.default)) if ok else (False, found))
+                continue
+            try:
+                outcomes.append((True, fn(engine, **how)))
             except Exception as exc:  # noqa: BLE001 - handed to that read's caller
                 outcomes.append((False, exc))
                 restart()
@@ -63,9 +91,18 @@ class BatchedReads:
 
     def read(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
         """A future for fn's result, run with the other reads of this loop turn."""
+        return self._queue(fn, kwargs)
+
+    def read_keyed(
+        self, fn: Callable[..., Mapping[Any, Any]], key: Hashable, default: Any
+    ) -> asyncio.Future[Any]:
+        """A future for ``fn(engine, keys=[..., key, ...]).get(key, default)``, one call per batch."""
+        return self._queue(fn, _Keyed(key, default))
+
+    def _queue(self, fn: Callable[..., Any], how: dict[str, Any] | _Keyed) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queued.append(_Read(fn, kwargs, future))
+        self._queued.append(_Read(fn, how, future))
         if not self._flush_soon:
             self._flush_soon = True
             loop.call_soon(self._flush)

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +30,7 @@ from .records import NewMessage, StoredMessage
 from .repository import store_messages, store_messages_in
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 READERS = 2  # reader threads: reads run beside the writer (WAL), batched per thread
 log = logging.getLogger(__name__)
 
@@ -278,6 +279,15 @@ class MessageWriter:
         if self._reads is None or self._closing:
             raise RuntimeError("MessageWriter is not running")
         return cast(T, await self._reads.read(fn, kwargs))
+
+    async def read_keyed(self, fn: Callable[..., Mapping[K, T]], /, key: K, default: T) -> T:
+        """``fn(engine, keys=[...]).get(key, default)``, the keys of every caller meanwhile in one call.
+
+        For hot reads made once per visitor (a flash crowd's hellos): one statement per batch.
+        """
+        if self._reads is None or self._closing:
+            raise RuntimeError("MessageWriter is not running")
+        return cast(T, await self._reads.read_keyed(fn, key, default))
 
     def _submit(self, item: _Store | _Call | _Grouped | _Bulk) -> None:
         if self._task is None or self._closing:

@@ -196,7 +196,7 @@ async def end_cool_down(state: ServerState, visitor_id: str, admin_id: int) -> b
 
 async def block_of(state: ServerState, visitor: Any) -> dict[str, Any] | None:
     """The block in force on this visitor (or their customer), if any."""
-    block: dict[str, Any] | None = await state.writer.read(
-        repo.active_block, visitor_id=visitor.id, customer_id=visitor.customer_id
+    block: dict[str, Any] | None = await state.writer.read_keyed(
+        repo.active_blocks, (visitor.id, visitor.customer_id), None
     )
     return block

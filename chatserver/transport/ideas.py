@@ -156,7 +156,8 @@ class IdeasHeard:
         self, outbox: Outbox, visitor_id: str, open_cid: int | None, resume: tuple[int, int] | None
     ) -> None:
         """After the welcome and replay: show news of their ideas held in chats that have closed."""
-        for cid in (await self._writer.read(repo.unseen_idea_news, visitor_id=visitor_id))[-SHOWN_AT_ONCE:]:
+        unseen: list[int] = await self._writer.read_keyed(repo.unseen_idea_news_by_visitor, visitor_id, [])
+        for cid in unseen[-SHOWN_AT_ONCE:]:
             # Marked first: news is shown once, even if this socket drops halfway through.
             await self._writer.run(repo.mark_idea_news_seen, visitor_id=visitor_id, conversation_id=cid)
             if cid == open_cid or (resume is not None and resume[0] == cid):

@@ -73,15 +73,13 @@ async def create_visitor_session(request: Request) -> Response:
             now=now,
         )
         customer_id = customer.id
-    existing = await state.writer.read(repo.get_visitor, visitor_id=visitor_id) if visitor_id else None
+    existing = await state.writer.read_keyed(repo.visitors_by_id, visitor_id, None) if visitor_id else None
     blocked_customer = (
         customer_id if customer_id is not None else (existing.customer_id if existing else None)
     )
     if existing is not None or blocked_customer is not None:  # a brand-new anonymous visitor has no block
-        block = await state.writer.read(
-            repo.active_block,
-            visitor_id=existing.id if existing is not None else None,
-            customer_id=blocked_customer,
+        block = await state.writer.read_keyed(
+            repo.active_blocks, (existing.id if existing is not None else None, blocked_customer), None
         )
         if block is not None:
             raise ApiError(403, "visitor_blocked", "this visitor is blocked")

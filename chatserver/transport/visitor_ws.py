@@ -145,7 +145,7 @@ class VisitorSession:
 
 
 async def _find_visitor(state: ServerState, claims: TokenClaims) -> Any:
-    return await state.writer.read(repo.get_visitor, visitor_id=claims.subject)
+    return await state.writer.read_keyed(repo.visitors_by_id, claims.subject, None)
 
 
 async def _refuse_visitor(state: ServerState, visitor: Any) -> str | None:

@@ -83,11 +83,11 @@ class Waiting:
                 return
             if conv.operator_id is None:
                 outbox.put(f.encode(f.message_left_frame(open_cid)))
-            found = await self._writer.read(repo.unseen_answer, visitor_id=visitor_id)
+            found = await self._writer.read_keyed(repo.unseen_answers, visitor_id, None)
             if found is not None and found[0] == open_cid:
                 await self._conversations.record_event(open_cid, repo.ANSWER_SEEN_EVENT, {"seq": found[1]})
             return
-        found = await self._writer.read(repo.unseen_answer, visitor_id=visitor_id)
+        found = await self._writer.read_keyed(repo.unseen_answers, visitor_id, None)
         if found is None:
             return
         cid, seq = found

@@ -74,6 +74,7 @@ from ..models import (
 from ..records import NewMessage, StoredMessage
 from .blocks import (
     active_block,
+    active_blocks,
     add_abuse_audit,
     block_visitor,
     cool_downs_in_force,
@@ -113,6 +114,7 @@ from .conversations import (
     set_conversation_state_in,
     set_conversation_team,
     unseen_answer,
+    unseen_answers,
     write_promises,
 )
 from .customer_context import (
@@ -146,6 +148,7 @@ from .ideas import (
     record_idea,
     set_idea_status,
     unseen_idea_news,
+    unseen_idea_news_by_visitor,
     visitor_message,
 )
 from .messages import messages_after, messages_of, store_messages, store_messages_in
@@ -170,6 +173,7 @@ from .people import (
     get_or_create_customer_by_external_id,
     get_visitor,
     touch_visitor,
+    visitors_by_id,
 )
 from .replies import (
     NewReply,
@@ -242,6 +246,7 @@ __all__ = [
     "record_idea",
     "set_idea_status",
     "unseen_idea_news",
+    "unseen_idea_news_by_visitor",
     "visitor_message",
     # health
     "ping_database",
@@ -264,6 +269,7 @@ __all__ = [
     "get_customer",
     "get_or_create_customer_by_external_id",
     "get_visitor",
+    "visitors_by_id",
     "touch_visitor",
     # check-backs
     "CHECK_BACK_ANSWERED_EVENT",
@@ -294,6 +300,7 @@ __all__ = [
     "set_conversation_state_in",
     "set_conversation_team",
     "unseen_answer",
+    "unseen_answers",
     "write_promises",
     # messages
     "messages_after",
@@ -336,6 +343,7 @@ __all__ = [
     "FeedbackRow",
     "StoredModel",
     "active_block",
+    "active_blocks",
     "add_abuse_audit",
     "block_visitor",
     "cool_downs_in_force",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
@@ -171,21 +172,41 @@ def block_visitor(
 
 def active_block(engine: Engine, *, visitor_id: str | None, customer_id: int | None) -> dict[str, Any] | None:
     """The block in force on this visitor or this customer, if any."""
+    return active_blocks(engine, keys=[(visitor_id, customer_id)]).get((visitor_id, customer_id))
+
+
+BlockKey = tuple[str | None, int | None]  # (visitor_id, customer_id)
+
+
+def active_blocks(engine: Engine, *, keys: Sequence[BlockKey]) -> dict[BlockKey, dict[str, Any]]:
+    """`active_block` for many (visitor, customer) pairs in one statement; pairs with none left out.
+
+    A pair's block is the oldest in force on its visitor or its customer.
+    """
+    visitors = {v for v, _ in keys if v is not None}
+    customers = {c for _, c in keys if c is not None}
     terms = []
-    if visitor_id is not None:
-        terms.append(VISITOR_BLOCK.c.visitor_id == visitor_id)
-    if customer_id is not None:
-        terms.append(VISITOR_BLOCK.c.customer_id == customer_id)
+    if visitors:
+        terms.append(VISITOR_BLOCK.c.visitor_id.in_(visitors))
+    if customers:
+        terms.append(VISITOR_BLOCK.c.customer_id.in_(customers))
     if not terms:
-        return None
+        return {}
     with read_transaction(engine) as conn:
-        row = conn.execute(
+        rows = conn.execute(
             select(VISITOR_BLOCK)
             .where(VISITOR_BLOCK.c.lifted_at.is_(None), or_(*terms))
             .order_by(VISITOR_BLOCK.c.id)
-            .limit(1)
-        ).first()
-    return _block_json(row) if row is not None else None
+        ).all()
+    found: dict[BlockKey, dict[str, Any]] = {}
+    for visitor_id, customer_id in keys:
+        for row in rows:
+            if (visitor_id is not None and row.visitor_id == visitor_id) or (
+                customer_id is not None and row.customer_id == customer_id
+            ):
+                found[(visitor_id, customer_id)] = _block_json(row)
+                break
+    return found
 
 
 def list_blocks(engine: Engine, *, include_lifted: bool = False, limit: int = 500) -> list[dict[str, Any]]:

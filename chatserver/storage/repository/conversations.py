@@ -370,34 +370,51 @@ def reset_interrupted_transfers(engine: Engine, *, now: float) -> list[int]:
 def unseen_answer(engine: Engine, *, visitor_id: str) -> tuple[int, int] | None:
     """(conversation_id, last operator seq) of the visitor's newest left message answered since
     they last saw it, or None. "Seen" is an ``answer_seen`` event recording the seq shown."""
+    return unseen_answers(engine, keys=[visitor_id]).get(visitor_id)
+
+
+def unseen_answers(engine: Engine, *, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """`unseen_answer` for many visitors (those with none left out): one statement when, as in
+    a crowd of new visitors, none of them left a message."""
     with read_transaction(engine) as conn:
-        left = conn.execute(
-            select(EVENT.c.conversation_id)
+        rows = conn.execute(
+            select(CONVERSATION.c.visitor_id, EVENT.c.conversation_id)
             .join(CONVERSATION, CONVERSATION.c.id == EVENT.c.conversation_id)
-            .where(CONVERSATION.c.visitor_id == visitor_id, EVENT.c.kind == LEFT_MESSAGE_EVENT)
+            .where(CONVERSATION.c.visitor_id.in_(keys), EVENT.c.kind == LEFT_MESSAGE_EVENT)
             .order_by(EVENT.c.conversation_id.desc())
             .distinct()
-            .limit(5)
         ).all()
-        for row in left:
-            cid = row.conversation_id
-            answered = conn.execute(
-                select(func.max(MESSAGE.c.seq)).where(
-                    MESSAGE.c.conversation_id == cid, MESSAGE.c.sender == "operator"
-                )
-            ).scalar_one_or_none()
-            if answered is None:
+        newest: dict[str, list[int]] = {}
+        for row in rows:
+            newest.setdefault(row.visitor_id, []).append(row.conversation_id)
+        found: dict[str, tuple[int, int]] = {}
+        for visitor_id, cids in newest.items():
+            answer = _unseen_answer_among(conn, cids[:5])
+            if answer is not None:
+                found[visitor_id] = answer
+    return found
+
+
+def _unseen_answer_among(conn: Connection, cids: Sequence[int]) -> tuple[int, int] | None:
+    """The first of these conversations (newest first) with an operator answer not yet seen."""
+    for cid in cids:
+        answered = conn.execute(
+            select(func.max(MESSAGE.c.seq)).where(
+                MESSAGE.c.conversation_id == cid, MESSAGE.c.sender == "operator"
+            )
+        ).scalar_one_or_none()
+        if answered is None:
+            continue
+        seen = 0
+        for (data,) in conn.execute(
+            select(EVENT.c.data).where(EVENT.c.conversation_id == cid, EVENT.c.kind == ANSWER_SEEN_EVENT)
+        ).all():
+            try:
+                seen = max(seen, int(json.loads(data).get("seq", 0)))
+            except (ValueError, TypeError, AttributeError):
                 continue
-            seen = 0
-            for (data,) in conn.execute(
-                select(EVENT.c.data).where(EVENT.c.conversation_id == cid, EVENT.c.kind == ANSWER_SEEN_EVENT)
-            ).all():
-                try:
-                    seen = max(seen, int(json.loads(data).get("seq", 0)))
-                except (ValueError, TypeError, AttributeError):
-                    continue
-            if answered > seen:
-                return cid, int(answered)
+        if answered > seen:
+            return cid, int(answered)
     return None
 
 

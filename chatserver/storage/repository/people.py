@@ -6,6 +6,7 @@ browser (by the widget's id), linked to a customer once they log in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -102,6 +103,13 @@ def create_visitor_in(
 def get_visitor(engine: Engine, *, visitor_id: str) -> VisitorPublic | None:
     with read_transaction(engine) as conn:
         return _visitor(conn, visitor_id)
+
+
+def visitors_by_id(engine: Engine, *, keys: Sequence[str]) -> dict[str, VisitorPublic]:
+    """The visitors with these ids (absent ones left out): a crowd's hellos in one statement."""
+    with read_transaction(engine) as conn:
+        rows = conn.execute(select(VISITOR).where(VISITOR.c.id.in_(keys))).all()
+    return {row.id: VisitorPublic.model_validate(dict(row._mapping)) for row in rows}
 
 
 def touch_visitor(
