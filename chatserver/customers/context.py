@@ -210,6 +210,12 @@ def build_visitor_context(
         current_conversation_id=current_conversation_id,
         conversations=CONVERSATIONS,
     )
+    return _visitor_context(rows, current_conversation_id)
+
+
+def _visitor_context(
+    rows: repo.ContextRows | None, current_conversation_id: int | None
+) -> dict[str, Any] | None:
     if rows is None or rows.visitor is None:
         return None
     v = rows.visitor
@@ -242,9 +248,25 @@ def conversation_context(engine: Engine, *, conversation: ConversationPublic) ->
 def contexts_for_assigned(
     engine: Engine, *, conversations: Sequence[ConversationPublic]
 ) -> dict[int, dict[str, Any] | None]:
-    """`context_for_assigned` for a run of assignments, in one call to a reader thread."""
+    """`context_for_assigned` for a run of assignments, in one call to a reader thread.
+
+    The anonymous visitors' contexts are read together (`repo.visitor_briefing_rows`).
+    """
     found: dict[int, dict[str, Any] | None] = {}
+    anonymous = [c for c in conversations if c.customer_id is None]
+    try:
+        rows = repo.visitor_briefing_rows(
+            engine, keys=[(c.visitor_id, c.id) for c in anonymous], conversations=CONVERSATIONS
+        )
+    except Exception:
+        log.exception("could not read the contexts of %s visitors together", len(anonymous))
+        rows = None
     for conversation in conversations:
+        if rows is not None and conversation.customer_id is None:
+            found[conversation.id] = _visitor_context(
+                rows.get((conversation.visitor_id, conversation.id)), conversation.id
+            )
+            continue
         try:
             found[conversation.id] = conversation_context(engine, conversation=conversation)
             continue

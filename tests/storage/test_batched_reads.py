@@ -144,7 +144,10 @@ async def test_blocks_unseen_answers_and_idea_news_answer_each_visitor_as_the_si
     assert [b is not None for b in keyed] == [False, True, True, False, False]
     names = ["plain", "blocked", "nobody"]
     answers = await asyncio.gather(*(writer.read_keyed(repo.unseen_answers, n, None) for n in names))
-    news = await asyncio.gather(*(writer.read_keyed(repo.unseen_idea_news_by_visitor, n, []) for n in names))
+    none_yet: list[int] = []
+    news = await asyncio.gather(
+        *(writer.read_keyed(repo.unseen_idea_news_by_visitor, n, none_yet) for n in names)
+    )
     assert answers == [repo.unseen_answer(engine, visitor_id=n) for n in names] == [None, None, None]
     assert news == [repo.unseen_idea_news(engine, visitor_id=n) for n in names] == [[], [], []]
 

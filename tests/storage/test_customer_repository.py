@@ -9,7 +9,12 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from chatserver.customers.context import build_customer_context, build_visitor_context, conversation_context
+from chatserver.customers.context import (
+    build_customer_context,
+    build_visitor_context,
+    contexts_for_assigned,
+    conversation_context,
+)
 from chatserver.customers.segments import SegmentPolicy, classify, compute_cutoffs, refresh_cutoffs_now
 from chatserver.storage import repository as repo
 from chatserver.storage.records import NewMessage
@@ -335,6 +340,29 @@ def test_an_anonymous_visitor_context_lists_their_own_conversations(engine: Engi
     assert conversation_context(engine, conversation=fresh)["first_contact"] is False  # type: ignore[index]
     lone = new_conversation(engine, visitor_id="lone")
     assert conversation_context(engine, conversation=lone)["first_contact"] is True  # type: ignore[index]
+
+
+def test_a_run_of_briefings_shows_each_visitor_what_one_briefing_would(engine: Engine) -> None:
+    back = new_conversation(engine, visitor_id="back")
+    _say(engine, back.id, "Is the blender in stock?")
+    repo.rate_conversation(engine, conversation_id=back.id, visitor_id="back", score=4, comment=None, now=NOW)
+    _close(engine, back.id)
+    repo.set_visitor_page(engine, visitor_id="back", url="https://shop.example/blender", title="B", now=NOW)
+    runs = [
+        repo.open_conversation(engine, visitor_id="back", customer_id=None, locale="en", now=NOW + 9),
+        *(new_conversation(engine, visitor_id=f"new-{n}") for n in range(3)),
+    ]
+    customer = _customer(engine)
+    runs.append(new_conversation(engine, visitor_id="signed", customer_id=customer))
+    together = contexts_for_assigned(engine, conversations=runs)
+    assert together == {c.id: conversation_context(engine, conversation=c) for c in runs}
+    assert together[runs[0].id]["conversations"][0]["opening"] == "Is the blender in stock?"  # type: ignore[index]
+    assert together[runs[0].id]["page"]["url"] == "https://shop.example/blender"  # type: ignore[index]
+    assert [together[c.id]["first_contact"] for c in runs[1:4]] == [True, True, True]  # type: ignore[index]
+    ran: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: ran.append(a[2]))
+    contexts_for_assigned(engine, conversations=runs[1:4])
+    assert len([s for s in ran if s.lstrip().upper().startswith("SELECT")]) == 1  # three new visitors
 
 
 def test_the_context_costs_the_same_queries_for_a_short_and_a_long_history(engine: Engine) -> None:

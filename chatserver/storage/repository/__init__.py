@@ -125,6 +125,7 @@ from .customer_context import (
     context_rows,
     conversation_history,
     transcript_page,
+    visitor_briefing_rows,
 )
 from .customer_records import (
     FeedResult,
@@ -372,6 +373,7 @@ __all__ = [
     "TranscriptRows",
     "can_view_customer",
     "context_rows",
+    "visitor_briefing_rows",
     "conversation_history",
     "transcript_page",
     # errors (defined in chatserver.storage.errors)

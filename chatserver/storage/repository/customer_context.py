@@ -308,7 +308,33 @@ def context_rows(
         listed = _conversation_list(
             conn, who, exclude=current_conversation_id, before=None, limit=conversations
         )
-        handled, ratings, openings = _conversation_details(conn, listed)
+        return _assemble(
+            conn,
+            found,
+            listed,
+            customer=customer,
+            visitor=visitor,
+            profile=profile,
+            updated_by=updated_by,
+            orders=order_rows,
+            cases=case_rows,
+        )
+
+
+def _assemble(
+    conn: Connection,
+    found: dict[str, Any],
+    listed: list[dict[str, Any]],
+    *,
+    customer: dict[str, Any] | None,
+    visitor: dict[str, Any] | None,
+    profile: dict[str, Any] | None = None,
+    updated_by: dict[str, Any] | None = None,
+    orders: list[dict[str, Any]] | None = None,
+    cases: list[dict[str, Any]] | None = None,
+) -> ContextRows:
+    """The ContextRows of a head row (`found`, with its ``_page_`` and summary columns)."""
+    handled, ratings, openings = _conversation_details(conn, listed)
     page = _split(found, "_page_")
     rated, scores = int(found["_rated"] or 0), int(found["_scores"] or 0)
     return ContextRows(
@@ -322,11 +348,51 @@ def context_rows(
         ratings=ratings,
         rating_summary={"count": rated, "average": round(scores / rated, 2) if rated else None},
         openings=openings,
-        orders=order_rows,
-        open_cases=case_rows,
+        orders=orders or [],
+        open_cases=cases or [],
         page=page if page["url"] is not None else None,
         segments=found["_segments"],
     )
+
+
+def visitor_briefing_rows(
+    engine: Engine, *, keys: Sequence[tuple[str, int]], conversations: int = 10
+) -> dict[tuple[str, int], ContextRows]:
+    """`context_rows` of many anonymous visitors, each beside its own conversation, for the
+    operator it was assigned to (so no viewer check). Keys: (visitor_id, that conversation).
+
+    A run of briefings reads every head in one statement, and the conversation list only of
+    visitors who had chats before: a crowd of new visitors costs one statement, not two each.
+    """
+    outer = VISITOR.alias("briefed")
+    heads = select(
+        outer,
+        *_page_columns(VISITOR.c.id == outer.c.id),
+        *_summary_columns(CONVERSATION.c.visitor_id == outer.c.id, None, ratings=True),
+    ).where(outer.c.id.in_({visitor_id for visitor_id, _ in keys}))
+    found: dict[tuple[str, int], ContextRows] = {}
+    with context_reader(engine) as conn:
+        by_id = {row.id: dict(row._mapping) for row in conn.execute(heads)}
+        for visitor_id, current in keys:
+            head = by_id.get(visitor_id)
+            if head is None:
+                continue
+            head = {**head, "_segments": None}
+            earlier = int(head["_total"]) > 1  # the current conversation is one of them
+            listed = (
+                _conversation_list(
+                    conn,
+                    CONVERSATION.c.visitor_id == visitor_id,
+                    exclude=current,
+                    before=None,
+                    limit=conversations,
+                )
+                if earlier
+                else []
+            )
+            visitor = {c.name: head[c.name] for c in VISITOR.c}
+            found[(visitor_id, current)] = _assemble(conn, head, listed, customer=None, visitor=visitor)
+    return found
 
 
 def conversation_history(
