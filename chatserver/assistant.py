@@ -12,6 +12,7 @@ suggestions (its situation) or a situation the operator sets becomes a ``Feedbac
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -288,11 +289,18 @@ def _may_beat(bound: float, best: float) -> bool:
 
 def _same_but_for_slots(offered: str, sent: str) -> bool:
     """Sent as offered, with only the required blanks (``[[name]]``) filled in."""
+    filled = _filled_in(offered)
+    return offered.strip() == sent if filled is None else filled.fullmatch(sent) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _filled_in(offered: str) -> re.Pattern[str] | None:
+    """The pattern of ``offered`` with its blanks filled, None when it has none; compiled once
+    per library text (every operator reply is compared with the offers)."""
     parts = _SLOT_MARKER.split(offered.strip())
     if len(parts) == 1:
-        return offered.strip() == sent
-    pattern = ".+?".join(re.escape(part) for part in parts)
-    return re.fullmatch(pattern, sent, re.DOTALL) is not None
+        return None
+    return re.compile(".+?".join(re.escape(part) for part in parts), re.DOTALL)
 
 
 def unfilled_placeholders(text: str) -> list[str]:
