@@ -178,6 +178,7 @@ class MessageWriter:
         self._queue: deque[_Store | _Call | _Grouped | _Bulk] = deque()
         self._in_flight: list[_Store | _Call | _Grouped | _Bulk] = []
         self._wakeup = asyncio.Event()
+        self._idle_waiters: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._writer: ThreadPoolExecutor | None = None
@@ -193,6 +194,26 @@ class MessageWriter:
     def queued(self) -> int:
         """Writes waiting for the writer thread: a backpressure and health signal."""
         return len(self._queue)
+
+    def idle(self) -> asyncio.Future[None]:
+        """Resolves once nothing is being written or waiting to be.
+
+        For background work on the event loop's thread (suggestions): Python running there
+        while a commit is in flight holds the GIL the writer thread needs between its SQLite
+        calls, and measured, that tripled the slowest commits (and every ack waits for one).
+        """
+        idle: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._queue or self._in_flight:
+            self._idle_waiters.append(idle)
+        else:
+            idle.set_result(None)
+        return idle
+
+    def _wake_idle(self) -> None:
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def start(self) -> None:
         if self._task is not None:
@@ -299,6 +320,7 @@ class MessageWriter:
         try:
             while True:
                 if not self._queue:
+                    self._wake_idle()
                     if self._closing:
                         return
                     self._wakeup.clear()
@@ -330,6 +352,7 @@ class MessageWriter:
                 _resolve(item.future, stopped)
             self._in_flight = []
             self._queue.clear()
+            self._wake_idle()
 
     def _maybe_checkpoint(self) -> None:
         """Start a background WAL checkpoint when one is due and none is running."""

@@ -111,6 +111,7 @@ class Hub:
             cpu_share=suggest_cpu_share,
             record_feedback=record_feedback,
             observe_latency=self.metrics.suggestion_latency.observe,
+            writer_idle=writer.idle,
         )
         self.briefing = Briefing(
             engine=engine,

@@ -23,6 +23,10 @@ from .loop_load import busy_clock
 
 log = logging.getLogger("chatserver.hub")
 
+# A suggestion waits at most this long for the writer to be idle: under writes that never
+# pause, suggestions still come, later.
+WRITER_IDLE_WAIT_S = 0.02
+
 RecordUsage = Callable[[list[Usage]], None]
 RecordFeedback = Callable[[Feedback, int | None], None]  # (feedback, operator id)
 
@@ -40,7 +44,11 @@ class SuggestionWorker:
         cpu_share: float,
         record_feedback: RecordFeedback | None = None,
         observe_latency: Callable[[float], None] | None = None,
+        writer_idle: Callable[[], asyncio.Future[None]] | None = None,
     ) -> None:
+        """``writer_idle``: a future resolved when the database writer has nothing in flight;
+        each suggestion waits for it (at most `WRITER_IDLE_WAIT_S`), so its Python does not
+        hold the GIL the writer thread needs mid-commit."""
         self._engine = engine
         self._channels = channels
         self._assistant = assistant
@@ -50,6 +58,7 @@ class SuggestionWorker:
         self._pending: dict[int, int] = {}
         self._asked_at: dict[int, float] = {}  # perf_counter of each pending request, for the metric
         self._observe_latency = observe_latency
+        self._writer_idle = writer_idle
         self._last_visitor_seq: dict[int, int] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -118,6 +127,10 @@ class SuggestionWorker:
             self._wake.clear()
             while pending:
                 await asyncio.sleep(0)  # let frames already waiting go first
+                if self._writer_idle is not None:
+                    idle = self._writer_idle()
+                    if not idle.done():
+                        await asyncio.wait((idle,), timeout=WRITER_IDLE_WAIT_S)
                 now = time.perf_counter()
                 if budget.allowance(now, loop_busy()) <= 0.0:
                     await asyncio.sleep(budget.until_next_window(now))

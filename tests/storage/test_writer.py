@@ -147,3 +147,23 @@ async def test_a_cancelled_caller_does_not_break_the_writer(engine: Engine, writ
     # The cancelled message was queued, so it is stored; resending it is answered as a duplicate.
     again = await writer.store(visitor_says(conv, "a"))
     assert again.duplicate and {again.seq, stored.seq} == {1, 2}
+
+
+async def test_idle_waits_for_the_commit_in_flight(engine: Engine, writer: MessageWriter) -> None:
+    assert writer.idle().done()  # nothing written, nothing waiting
+    conv = new_conversation(engine)
+    stored = writer.submit(visitor_says(conv, "a"))
+    idle = writer.idle()
+    assert not idle.done()
+    await idle
+    assert stored.done() and stored.result().seq == 1  # idle came only after the commit
+
+
+async def test_idle_is_told_when_the_writer_stops(engine: Engine) -> None:
+    writer = MessageWriter(engine)
+    await writer.start()
+    conv = new_conversation(engine)
+    writer.submit(visitor_says(conv, "a"))
+    idle = writer.idle()
+    await writer.stop()
+    assert idle.done()
