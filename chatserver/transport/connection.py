@@ -21,6 +21,7 @@ from .auth import TokenClaims, TokenSigner
 from .frame_rate import ACCEPT, REFUSE, FrameRate
 from .limits import CLOSE_TOO_MANY
 from .outbox import Outbox
+from .ws_protocol import SEND_NOW
 
 log = logging.getLogger("chatserver.ws")
 
@@ -127,6 +128,7 @@ def make_outbox(websocket: WebSocket, settings: Settings) -> Outbox:
         close,
         max_frames=settings.ws_send_queue_frames,
         max_chars=settings.ws_send_queue_bytes,
+        send_now=websocket.scope.get("extensions", {}).get(SEND_NOW),
     )
 
 

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 SendText = Callable[[str], Awaitable[None]]
+SendNow = Callable[[str], bool]  # sends at once, or says False and sends nothing
 CloseSocket = Callable[[int, str], Awaitable[None]]
 
 CLOSE_POLICY = 1008
@@ -36,8 +37,13 @@ class Outbox:
         *,
         max_frames: int = UNBOUNDED,
         max_chars: int = UNBOUNDED,
+        send_now: SendNow | None = None,
     ) -> None:
+        """``send_now``: the socket's synchronous send (`ws_protocol.SEND_NOW`), used when
+        nothing is queued and the sender is idle: no task wake-up and no ASGI ``send`` chain
+        per frame on the hot path, in the same order."""
         self._send = send
+        self._send_now = send_now
         self._close = close
         # A deque and one future, not an asyncio.Queue: every idle socket holds one (a Queue is
         # three deques and an Event, about 2 KiB empty).
@@ -60,6 +66,14 @@ class Outbox:
 
     def put(self, text: str) -> None:
         if self.closed:
+            return
+        # Parked sender, empty queue: nothing of ours is ahead of this frame.
+        if (
+            self._send_now is not None
+            and self._wakeup is not None
+            and not self._queue
+            and self._send_now(text)
+        ):
             return
         self.queued_chars += len(text)
         if len(self._queue) >= self._max_frames or self.queued_chars > self._max_chars:

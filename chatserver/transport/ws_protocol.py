@@ -28,6 +28,8 @@ from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
+# The scope extension holding `BufferedWebSocketProtocol.send_text_now` (`Outbox` uses it).
+SEND_NOW = "chatserver.send_text_now"
 HIGH_WATER = 16
 READ_CHUNK = 64 * 1024
 LOW_WATER = 4
@@ -118,6 +120,35 @@ class BufferedWebSocketProtocol(WebSocketsSansIOProtocol):
         # Each read allocates this much before shrinking to what came: 256 KiB by default,
         # which fragments the heap of a process holding thousands of idle sockets.
         transport.max_size = READ_CHUNK
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][SEND_NOW] = self.send_text_now
+
+    def send_text_now(self, text: str) -> bool:
+        """Put a text frame in this loop turn's write, as `send` does, without awaiting.
+
+        False when it cannot go at once (handshake not done, closing, the client not reading):
+        the caller then sends it through the ASGI ``send``, which waits or raises.
+        """
+        if (
+            not self.handshake_complete
+            or self.close_sent
+            or self.initial_response is not None
+            or self.disconnected
+            or not self.writable.is_set()
+        ):
+            return False
+        try:
+            self.conn.send_text(text.encode())
+        except InvalidState:
+            return False
+        if not self.flush_pending:
+            self.flush_pending = True
+            self.loop.call_soon(self._flush)
+        return True
 
     async def send(self, message: ASGISendEvent) -> None:
         """A data frame joins this loop turn's write; everything else goes through uvicorn."""

@@ -53,3 +53,39 @@ async def test_resume_sends_only_what_comes_after_last_seq_and_no_repeats() -> N
     outbox.deliver(5, 6, "m6 again")
     outbox.deliver(5, 7, "m7")
     assert await sent_by(outbox, sent) == ["m5", "m6", "m7"]
+
+
+async def test_frames_go_out_at_once_when_the_socket_takes_them_and_in_order_when_it_does_not() -> None:
+    sent: list[str] = []
+    takes = [True]
+    slow_send_started = asyncio.Event()
+    slow_send_may_finish = asyncio.Event()
+
+    def send_now(text: str) -> bool:
+        if takes[0]:
+            sent.append(text)
+        return takes[0]
+
+    async def send(text: str) -> None:  # the ASGI send: waits while the client is not reading
+        slow_send_started.set()
+        await slow_send_may_finish.wait()
+        sent.append(text)
+
+    async def close(code: int, reason: str) -> None:
+        return None
+
+    outbox = Outbox(send, close, send_now=send_now)
+    sender = outbox.start()
+    await asyncio.sleep(0)  # the sender parks
+    outbox.put("a")
+    assert sent == ["a"]  # no wake-up, no await
+    takes[0] = False  # the client stops reading
+    outbox.put("b")
+    await slow_send_started.wait()
+    takes[0] = True  # it reads again, but "b" is still on its way
+    outbox.put("c")
+    assert sent == ["a"]  # "c" waits behind "b"
+    slow_send_may_finish.set()
+    outbox.stop()
+    await asyncio.wait_for(sender, 5)
+    assert sent == ["a", "b", "c"]
