@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import psycopg
 import pytest
 from sqlalchemy.engine import Engine
 
 from chatserver.storage.db import create_db_engine, migrate
+from chatserver.storage.writer import MessageWriter
 
 PG_URL = os.environ.get("CHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -62,6 +63,17 @@ def engine(db_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+async def writer(engine: Engine) -> AsyncIterator[MessageWriter]:
+    """A running writer on the test database, stopped (its queue drained) afterwards."""
+    writer = MessageWriter(engine, max_batch=64)
+    await writer.start()
+    try:
+        yield writer
+    finally:
+        await writer.stop()
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
@@ -14,16 +12,6 @@ from chatserver.storage.db import read_transaction
 from chatserver.storage.writer import MessageWriter
 
 from .helpers import NOW
-
-
-@pytest.fixture
-async def writer(engine: Engine) -> AsyncIterator[MessageWriter]:
-    writer = MessageWriter(engine, max_batch=64)
-    await writer.start()
-    try:
-        yield writer
-    finally:
-        await writer.stop()
 
 
 def _count_transactions(engine: Engine) -> list[int]:

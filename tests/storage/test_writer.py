@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -16,16 +15,6 @@ from chatserver.storage.records import NewMessage
 from chatserver.storage.writer import MessageWriter
 
 from .helpers import NOW, new_conversation, system_says, visitor_says
-
-
-@pytest.fixture
-async def writer(engine: Engine) -> AsyncIterator[MessageWriter]:
-    writer = MessageWriter(engine, max_batch=64)
-    await writer.start()
-    try:
-        yield writer
-    finally:
-        await writer.stop()
 
 
 async def test_store_returns_only_once_another_connection_sees_the_row(
