@@ -4,9 +4,7 @@ together, each caller answered after its group commits, a bad write failing alon
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from chatserver.storage import repository as repo
@@ -19,16 +17,6 @@ from .helpers import NOW, new_conversation
 
 def new_operator(engine: Engine) -> int:
     return repo.create_operator(engine, email="op@example.com", name="Op", password_hash="h", now=NOW).id
-
-
-@pytest.fixture
-async def writer(engine: Engine) -> AsyncIterator[MessageWriter]:
-    writer = MessageWriter(engine, max_batch=512)
-    await writer.start()
-    try:
-        yield writer
-    finally:
-        await writer.stop()
 
 
 async def test_a_crowd_of_new_chats_is_stored_as_one_at_a_time_would_be(
