@@ -13,7 +13,9 @@ import pytest
 import redis
 
 # A second checkout running its suite at the same time sets CHAT_TEST_REDIS_DB to another number.
-_TEST_DB = int(os.environ.get("CHAT_TEST_REDIS_DB", "15"))
+# Each pytest-xdist worker flushes and uses a database of its own: gw0 db 15, gw1 db 14, ...
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_TEST_DB = int(os.environ.get("CHAT_TEST_REDIS_DB", str(15 - _WORKER)))
 _LOCAL = f"redis://127.0.0.1:6379/{_TEST_DB}"
 
 

@@ -12,6 +12,7 @@ skips.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import subprocess
@@ -35,6 +36,7 @@ from chatserver.settings import Settings
 from tests.transport.conftest import Client, Server, run_server
 
 CHROMIUM = "/usr/bin/chromium"
+INSTALL_LOCK = "/tmp/chatserver-tests-chromium.lock"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -62,6 +64,14 @@ def chromium() -> str:
     """Debian's Chromium, installed with apt-get when absent; the suite fails (never skips) without it."""
     if os.path.exists(CHROMIUM):
         return CHROMIUM
+    with open(INSTALL_LOCK, "w") as lock:  # test workers in parallel install it once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(CHROMIUM):
+            _install_chromium()
+    return CHROMIUM
+
+
+def _install_chromium() -> None:
     apt = shutil.which("apt-get")
     if apt is None or os.geteuid() != 0:
         pytest.fail(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)")
@@ -72,7 +82,6 @@ def chromium() -> str:
             pytest.fail(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"apt-get installed chromium but {CHROMIUM} does not exist")
-    return CHROMIUM
 
 
 @pytest.fixture
