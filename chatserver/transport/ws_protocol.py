@@ -142,12 +142,9 @@ class BufferedWebSocketProtocol(WebSocketsSansIOProtocol):
         ):
             return False
         try:
-            self.conn.send_text(text.encode())
+            self._join_write(text, None)
         except InvalidState:
             return False
-        if not self.flush_pending:
-            self.flush_pending = True
-            self.loop.call_soon(self._flush)
         return True
 
     async def send(self, message: ASGISendEvent) -> None:
@@ -163,14 +160,17 @@ class BufferedWebSocketProtocol(WebSocketsSansIOProtocol):
         await self.writable.wait()
         if self.disconnected:
             raise ClientDisconnected()
-        text = message.get("text")
         try:
-            if text is not None:
-                self.conn.send_text(text.encode())
-            else:
-                self.conn.send_binary(message.get("bytes") or b"")
+            self._join_write(message.get("text"), message.get("bytes"))
         except InvalidState:
             raise ClientDisconnected() from None
+
+    def _join_write(self, text: str | None, data: bytes | None) -> None:
+        """Frame a text (or else binary) message into this loop turn's one write."""
+        if text is not None:
+            self.conn.send_text(text.encode())
+        else:
+            self.conn.send_binary(data or b"")
         if not self.flush_pending:
             self.flush_pending = True
             self.loop.call_soon(self._flush)
