@@ -297,18 +297,19 @@ class MessageWriter:
 
         It shares one transaction with the other reads asked for meanwhile (`BatchedReads`).
         """
-        if self._reads is None or self._closing:
-            raise RuntimeError("MessageWriter is not running")
-        return cast(T, await self._reads.read(fn, kwargs))
+        return cast(T, await self._running_reads().read(fn, kwargs))
 
     async def read_keyed(self, fn: Callable[..., Mapping[K, T]], /, key: K, default: T) -> T:
         """``fn(engine, keys=[...]).get(key, default)``, the keys of every caller meanwhile in one call.
 
         For hot reads made once per visitor (a flash crowd's hellos): one statement per batch.
         """
+        return cast(T, await self._running_reads().read_keyed(fn, key, default))
+
+    def _running_reads(self) -> BatchedReads:
         if self._reads is None or self._closing:
             raise RuntimeError("MessageWriter is not running")
-        return cast(T, await self._reads.read_keyed(fn, key, default))
+        return self._reads
 
     def _submit(self, item: _Store | _Call | _Grouped | _Bulk) -> None:
         if self._task is None or self._closing:
